@@ -8,11 +8,11 @@ cfg = ConfigParser(delimiters=["="])
 cfg.read(Path(__file__).parent / "settings.ini", encoding="utf-8")
 cfg = cfg["DEFAULT"]
 
-licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
+licenses = {"apache2": "Apache-2.0"}
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable"]
 py_versions = ["3.10", "3.11", "3.12", "3.13"]
 min_python = cfg["min_python"]
-license_name, license_classifier = licenses[cfg["license"]]
+license_expression = licenses[cfg["license"]]
 readme = Path(__file__).parent / "README.md"
 
 setuptools.setup(
@@ -23,7 +23,7 @@ setuptools.setup(
     long_description_content_type="text/markdown",
     author=cfg["author"],
     author_email=cfg["author_email"],
-    license=license_name,
+    license=license_expression,
     keywords=cfg["keywords"].split(),
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=["restorekit", "restorekit.*"]),
@@ -35,7 +35,6 @@ setuptools.setup(
     classifiers=[
         "Development Status :: " + statuses[int(cfg["status"]) - 1],
         "Intended Audience :: " + cfg["audience"],
-        "License :: " + license_classifier,
         "Natural Language :: " + cfg["language"],
         "Topic :: Scientific/Engineering :: Image Processing",
     ]
