@@ -2,4 +2,16 @@
 __version__ = "0.1.0"
 
 from .core import *
+from .video import *
 from .warp import *
+from .synthetic import *
+from .degrade import *
+from .metrics import *
+from .flow import *
+from .data import *
+from .plots import *
+from .train import *
+from .costvol import *
+from .temporal import *
+from .quant import *
+from .entropy import *
