@@ -15,3 +15,6 @@ from .costvol import *
 from .temporal import *
 from .quant import *
 from .entropy import *
+from .flownet import *
+from .blindspot import *
+from .stbn import *
