@@ -18,3 +18,4 @@ from .entropy import *
 from .flownet import *
 from .blindspot import *
 from .stbn import *
+from .s2svr import *
