@@ -19,3 +19,6 @@ from .flownet import *
 from .blindspot import *
 from .stbn import *
 from .s2svr import *
+from .registry import *
+from .store import *
+from .sweep import *

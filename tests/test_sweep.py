@@ -1,0 +1,166 @@
+"""The sweep runner end to end on the real `flow_estimators` table: SIGKILL at any moment and a rerun
+leave every run in the store exactly once; finished sweeps rerun nothing; bad names are refused before
+anything runs; the same seed gives bit-identical records."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from restorekit.cli import main
+from restorekit.core import ConfigError
+from restorekit.registry import AblationTable, Variant, get_table, register_table
+from restorekit.store import ResultsStore
+from restorekit.sweep import STORE_NAME, notebook_parameters, reproducible_part, run_sweep
+
+# one row x two seeds keeps the test short; every run is a real papermill execution of the notebook
+VARIANTS = ["dis_fast"]
+SEEDS = 2
+CLI = [str(Path(sys.executable).with_name("restorekit"))]  # the installed console script
+
+
+def ablate_cmd(out):
+    cmd = [*CLI, "ablate", "flow_estimators", "--preset", "smoke", "--seeds", str(SEEDS), "--out", str(out)]
+    for v in VARIANTS: cmd += ["--variant", v]
+    return cmd
+
+
+def start(out):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # own session: the kernels the sweep starts can be cleaned up with the group after the kill
+    return subprocess.Popen(ablate_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+
+
+def kill9(proc):
+    "SIGKILL the sweep process itself, then clean up its orphaned kernels."
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    try: os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError: pass
+    proc.communicate()
+
+
+def rows(out):
+    db = Path(out) / STORE_NAME
+    if not db.exists(): return []
+    con = sqlite3.connect(db)
+    try: return con.execute("SELECT variant, seed, status, metrics, finished, notebook, record FROM runs").fetchall()
+    except sqlite3.OperationalError: return []
+    finally: con.close()
+
+
+def wait_for(cond, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond(): return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory):
+    "A sweep killed twice with SIGKILL (after 1 s, and just after its first run finished), then completed."
+    out = tmp_path_factory.mktemp("sigkill") / "runs"
+    proc = start(out); time.sleep(1.0); kill9(proc)
+    proc = start(out)
+    assert wait_for(lambda: any(r[2] == "done" for r in rows(out))), "no run finished"
+    kill9(proc)
+    killed_state = rows(out)
+    done = subprocess.run(ablate_cmd(out), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return out, killed_state, done
+
+
+def test_sigkill_then_rerun_leaves_each_run_once(finished_sweep):
+    out, killed_state, done = finished_sweep
+    assert 1 <= sum(r[2] == "done" for r in killed_state) < len(VARIANTS) * SEEDS
+    assert all(r[2] in ("done", "running") for r in killed_state)
+    final = rows(out)
+    keys = sorted((r[0], r[1]) for r in final)
+    assert keys == sorted((v, s) for v in VARIANTS for s in range(SEEDS))  # each exactly once
+    columns = get_table("flow_estimators").columns
+    for variant, seed, status, metrics, finished, notebook, record in final:
+        assert status == "done" and finished is not None
+        assert set(json.loads(metrics)) == set(columns)
+        assert json.loads(Path(record).read_text())["metrics"] == json.loads(metrics)
+        assert nbformat.read(notebook, as_version=4).cells  # the executed notebook is complete JSON
+    con = sqlite3.connect(Path(out) / STORE_NAME)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    # the finished runs of the killed sweeps were not run again
+    before = {(r[0], r[1]): r[4] for r in killed_state if r[2] == "done"}
+    after = {(r[0], r[1]): r[4] for r in final}
+    assert all(after[k] == v for k, v in before.items())
+    assert "DIS fast" in done.stdout and "2 runs done" not in done.stdout  # the killed sweeps had finished one
+
+
+def test_rerun_of_finished_sweep_runs_nothing(finished_sweep, capsys):
+    out, _, _ = finished_sweep
+    before = rows(out)
+    assert main(ablate_cmd(out)[1:]) == 0  # in-process: the same command line without the program name
+    assert f"0 runs done, 0 failed, {len(VARIANTS) * SEEDS} already done" in capsys.readouterr().out
+    assert rows(out) == before
+
+
+def test_same_seed_gives_bit_identical_records(finished_sweep, tmp_path):
+    out, _, _ = finished_sweep
+    stored = {p.parent.name + "/" + p.stem: json.loads(p.read_text()) for p in Path(out).glob("flow_estimators/*/*/seed*.json")}
+    res = run_sweep("flow_estimators", seeds=[1], variants=["dis_fast"], out_dir=tmp_path, log=None)
+    assert len(res.ran) == 1
+    fresh = json.loads(next(Path(tmp_path).glob("flow_estimators/*/dis_fast/seed1.json")).read_text())
+    same = stored["dis_fast/seed1"]
+    if fresh["versions"]["restorekit"] != same["versions"]["restorekit"]:  # a commit landed between the two runs
+        fresh["versions"]["restorekit"] = same["versions"]["restorekit"]
+    assert reproducible_part(fresh) == reproducible_part(same)
+    assert fresh["timings"] != {} and "timings" not in reproducible_part(fresh)
+    assert reproducible_part(stored["dis_fast/seed0"]) != reproducible_part(stored["dis_fast/seed1"])
+
+
+def test_notebook_defaults_are_the_smoke_preset():
+    defaults = notebook_parameters(get_table("flow_estimators").notebook_path())
+    for knob, value in get_table("flow_estimators").preset("smoke").items():
+        assert eval(defaults[knob]) == value, knob
+
+
+def _notebook(path, tagged=True):
+    cell = nbformat.v4.new_code_cell('table = "t"\nvariant = "a"\nseed = 0\npreset = "smoke"\noutput = ""\nscale = 1.0')
+    if tagged: cell.metadata["tags"] = ["parameters"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(table="no_such_table"), "unknown table 'no_such_table'"),
+    (dict(table="flow_estimators", variants=["raft"]), "unknown variant 'raft'"),
+    (dict(table="flow_estimators", overrides={"n_clipz": 3}), "unknown parameter 'n_clipz'"),
+    (dict(table="flow_estimators", overrides={"seed": 3}), "parameter 'seed' is set by the sweep"),
+    (dict(table="flow_estimators", preset="huge"), "unknown preset 'huge'"),
+    (dict(table="planned"), "declared but not runnable yet"),
+    (dict(table="flow_estimators", executor="slurm"), "unknown executor 'slurm'"),
+])
+def test_bad_names_are_refused_before_anything_runs(tmp_path, kwargs, words):
+    flow = get_table("flow_estimators")  # "planned": a declared table whose notebook does not exist
+    register_table(AblationTable("planned", "test", "t", "m", True, "planned.ipynb", flow.rows, flow.presets), replace=True)
+    with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
+        run_sweep(out_dir=tmp_path / "runs", log=None, **kwargs)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_notebook_without_parameters_cell_is_refused(tmp_path):
+    presets = {"smoke": {"scale": 1.0}, "cpu": {}, "paper": {}}
+    register_table(AblationTable("untagged", "test", "t", "m", True, _notebook(tmp_path / "untagged.ipynb", tagged=False),
+                                 [Variant("a", {})], presets), replace=True)
+    with pytest.raises(ConfigError, match="untagged.ipynb has no cell tagged 'parameters'"):
+        run_sweep("untagged", out_dir=tmp_path / "runs", log=None)
+    assert not (tmp_path / "runs").exists()
+    register_table(AblationTable("tagged", "test", "t", "m", True, _notebook(tmp_path / "tagged.ipynb"),
+                                 [Variant("a", {})], {**presets, "smoke": {"scael": 2.0}}), replace=True)
+    with pytest.raises(ConfigError, match="preset 'smoke' of table 'tagged' sets 'scael'"):
+        run_sweep("tagged", out_dir=tmp_path / "runs", log=None)
