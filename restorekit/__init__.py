@@ -22,3 +22,4 @@ from .s2svr import *
 from .registry import *
 from .store import *
 from .sweep import *
+from .denoise import *

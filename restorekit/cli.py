@@ -96,6 +96,10 @@ def _build_list(sub):
     p = sub.add_parser("list", help="list the registered ablation tables, their rows and whether they can run")
     p.set_defaults(func=_list)
 
+# %% ../nbs/14_cli.ipynb #d9988a79
+from .denoise import add_cli as _build_denoise
+subcommand("denoise")(_build_denoise)
+
 # %% ../nbs/14_cli.ipynb #d235aa0f
 def build_parser() -> argparse.ArgumentParser:
     "The `restorekit` argument parser with every registered subcommand."

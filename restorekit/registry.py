@@ -160,7 +160,8 @@ register_table(AblationTable(
     rows=[_V("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"}, 31.88, "RAFT, supervised"),
           _V("pwclite_supervised", {"flow_net": "pwclite", "flow_training": "supervised"}, 31.79, "pwclite, supervised"),
           _V("pwclite_unsupervised", {"flow_net": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
-    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8), cpu=dict(scale=4, flow_steps=1000),
+    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8), cpu=dict(iters=400, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, scale=4,
+                                                                                         lr=1e-3, flow_preset="smoke", flow_steps=0, sources="synthetic,bikes,carphone"),
                            paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000)),
     description="No pretrained RAFT exists here: supervised flow nets are trained on synthetic clips with exact flow, "
                 "the unsupervised one with S2SVR's teacher/student distillation on the restoration data."))
@@ -172,7 +173,8 @@ register_table(AblationTable(
           for n, s2svr, edvr in ((5, 28.10, 28.05), (15, 29.25, 28.80), (30, 28.53, 28.01), (50, 28.34, 27.77))
           for kind, prop, val, label in (("s2svr", "seq2seq", s2svr, "S2SVR"), ("sliding", "sliding_window", edvr, "EDVR (sliding window)"))],
     paper_ordering=tuple((f"sliding_len{n}", f"s2svr_len{n}") for n in (5, 15, 30, 50)),
-    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, length_scale=0.2), cpu=dict(scale=4, length_scale=0.4),
+    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, length_scale=0.2), cpu=dict(iters=400, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4,
+                                                                                                               scale=4, length_scale=1.0, sources="synthetic,bikes"),
                            paper=dict(scale=4, crop=64, length_scale=1.0)),
     description="The paper's claim is per length: the recurrent seq2seq model beats the sliding window, "
                 "by a margin that grows with the sequence length (+0.05 dB at 5 frames, +0.57 dB at 50)."))
@@ -184,7 +186,8 @@ register_table(AblationTable(
           _V("bsa", {"bsa": True, "srfe": False, "flow_refinement": False}, 32.49, "+ BSA"),
           _V("srfe", {"bsa": True, "srfe": True, "flow_refinement": False}, 32.68, "+ SRFE"),
           _V("flow_refinement", {"bsa": True, "srfe": True, "flow_refinement": True}, 32.76, "+ flow refinement")],
-    presets=_model_presets(smoke=dict(noise_sigma=30), cpu=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128)),
+    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
+                           cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, noise_sigma=30)),
     description="Cumulative: each row adds one module to the propagation baseline; every row trains self-supervised "
                 "on noisy clips only."))
 
@@ -194,7 +197,8 @@ register_table(AblationTable(
     rows=[_V("nearest", {"warp_mode": "nearest"}, None, "Nearest-neighbour warping"),
           _V("bilinear", {"warp_mode": "bilinear"}, None, "Bilinear warping")],
     paper_ordering=(("bilinear", "nearest"),),
-    presets=_model_presets(smoke=dict(noise_sigma=30), cpu=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128)),
+    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
+                           cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, noise_sigma=30)),
     description="STBN Fig. 4/7 (no numbers): bilinear warping averages neighbouring noisy pixels, correlating the noise "
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
 
