@@ -23,3 +23,5 @@ from .registry import *
 from .store import *
 from .sweep import *
 from .denoise import *
+from .pwcflow import *
+from .unsupflow import *
