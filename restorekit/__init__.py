@@ -25,3 +25,4 @@ from .sweep import *
 from .denoise import *
 from .pwcflow import *
 from .unsupflow import *
+from .ncfl import *
