@@ -26,3 +26,4 @@ from .denoise import *
 from .pwcflow import *
 from .unsupflow import *
 from .ncfl import *
+from .jffra import *

@@ -1,0 +1,170 @@
+"""restorekit.jffra: the JFFRA model (window attention, flow head, level transitions, Table-5 variants, odd sizes)."""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+
+import restorekit as rk
+from restorekit.core import ConfigError, ShapeError
+from restorekit.jffra import (JFFRA, JFFRAConfig, JFFRBlock, FlowHead, refine_flow, window_attention, window_partition,
+                              window_reverse, jffra_batch_loss, initial_flows)
+
+VARIANTS = [dict(alignment="flow", flow_refinement=True), dict(alignment="flow", flow_refinement=False),
+            dict(alignment="mutual_attention", flow_refinement=False), dict(alignment="learnable_offset", flow_refinement=False)]
+
+
+def _naive_window_attention(q, k, v, ws, heads):
+    """Reference: explicit loops over windows and heads; k, v may carry a frame axis (B, N, C, H, W)."""
+    if k.dim() == 4: k, v = k[:, None], v[:, None]
+    b, c, h, w = q.shape; d = c // heads; out = torch.zeros_like(q)
+    for bi in range(b):
+        for y0 in range(0, h, ws):
+            for x0 in range(0, w, ws):
+                for hd in range(heads):
+                    ch = slice(hd * d, (hd + 1) * d)
+                    tok = lambda t: t[bi, ch, y0:y0 + ws, x0:x0 + ws].reshape(d, -1).T
+                    qw = tok(q)
+                    kw = torch.cat([tok(k[:, n]) for n in range(k.shape[1])])
+                    vw = torch.cat([tok(v[:, n]) for n in range(v.shape[1])])
+                    attn = torch.softmax(qw @ kw.T / math.sqrt(d), dim=-1)
+                    out[bi, ch, y0:y0 + ws, x0:x0 + ws] = (attn @ vw).T.reshape(d, ws, ws)
+    return out
+
+
+@pytest.mark.parametrize("heads,frames", [(1, 0), (2, 0), (4, 3)])
+def test_window_attention_matches_naive(heads, frames):
+    g = torch.Generator().manual_seed(heads + frames)
+    q = torch.randn(2, 8, 16, 24, generator=g, dtype=torch.float64)
+    kshape = (2, 8, 16, 24) if frames == 0 else (2, frames, 8, 16, 24)
+    k, v = torch.randn(*kshape, generator=g, dtype=torch.float64), torch.randn(*kshape, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(window_attention(q, k, v, 8, heads), _naive_window_attention(q, k, v, 8, heads), atol=1e-10, rtol=1e-10)
+
+
+def test_window_attention_is_local():
+    """Changing keys in one 8x8 window changes the output only inside that window."""
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 4, 16, 16, generator=g) for _ in range(3))
+    k2 = k.clone(); k2[..., :8, :8] = torch.randn(1, 4, 8, 8, generator=g)
+    diff = (window_attention(q, k2, v, 8) - window_attention(q, k, v, 8)).abs()
+    assert diff[..., :8, :8].max() > 1e-4 and diff[..., 8:, :].max() == 0 and diff[..., :, 8:].max() == 0
+
+
+def test_window_partition_roundtrip_and_error():
+    x = torch.randn(2, 3, 16, 24)
+    torch.testing.assert_close(window_reverse(window_partition(x, 8), 8, 16, 24), x)
+    with pytest.raises(ShapeError, match="window_size=8"): window_partition(torch.randn(1, 3, 12, 16), 8)
+
+
+def test_refined_flow_is_initial_plus_head_offset():
+    """Eq. 5: O' - O equals FlowHead(CV(f_t, W(f_nbr, O)), f_t, W(f_nbr, O)) exactly, and is non-zero for a non-zero head."""
+    torch.manual_seed(0)
+    head = FlowHead(6, radius=3)
+    nn.init.normal_(head.out.weight, std=0.05)
+    f_t, f_nbr, flow = torch.randn(2, 6, 12, 20), torch.randn(2, 6, 12, 20), 2 * torch.randn(2, 2, 12, 20)
+    with torch.no_grad():
+        refined = refine_flow(head, f_t, f_nbr, flow)
+        f_w = rk.warp(f_nbr, flow)
+        offset = head(rk.cost_volume(f_t, f_w, 3), f_t, f_w)
+    torch.testing.assert_close(refined - flow, offset, atol=1e-5, rtol=0)
+    assert offset.abs().mean() > 1e-3
+
+
+def test_fresh_flow_head_passes_flow_through():
+    torch.manual_seed(0)
+    blk = JFFRBlock(8, "flow", True, radius=2)
+    flows = [torch.randn(1, 2, 16, 16) for _ in range(2)]
+    with torch.no_grad(): _, fp, fn = blk(*(torch.randn(1, 8, 16, 16) for _ in range(3)), *flows)
+    torch.testing.assert_close(fp, flows[0]); torch.testing.assert_close(fn, flows[1])
+
+
+@pytest.mark.parametrize("overrides", VARIANTS, ids=lambda o: f"{o['alignment']}-{o['flow_refinement']}")
+def test_variants_forward_backward(overrides):
+    """Every Table-5 variant builds, runs on an odd size and back-propagates into its attention."""
+    torch.manual_seed(0)
+    net = JFFRA(JFFRAConfig(channels=8, radius=2, **overrides))
+    nn.init.normal_(net.tail.weight, std=0.1)                      # the zero-initialised tail would block every gradient
+    out = net(torch.rand(2, 3, 3, 19, 23))
+    assert out.shape == (2, 3, 3, 19, 23)
+    out.square().mean().backward()
+    for block in (net.encoder[0], net.decoder[0]):
+        assert block.to_q.weight.grad.abs().sum() > 0 and block.to_k.weight.grad.abs().sum() > 0
+    if overrides["flow_refinement"]: assert net.encoder[0].flow_head.out.weight.grad.abs().sum() > 0
+    if overrides["alignment"] == "learnable_offset": assert net.encoder[0].offset_head[-1].weight.grad.abs().sum() > 0
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize("task,size,levels", [("deblur", (17, 33), 2), ("denoise", (9, 8), 3), ("sr", (7, 13), 2)])
+def test_odd_sizes(task, size, levels):
+    net = JFFRA(JFFRAConfig(channels=8, radius=1, task=task, levels=levels))
+    s = 4 if task == "sr" else 1
+    with torch.no_grad(): out = net(torch.rand(1, 2, 3, *size))
+    assert out.shape == (1, 2, 3, size[0] * s, size[1] * s)
+
+
+def test_untrained_model_returns_its_input():
+    """The zero-initialised tail and flow head: restoration starts from the LQ centre frame."""
+    lq = torch.rand(1, 3, 3, 16, 16)
+    with torch.no_grad(): out = JFFRA(JFFRAConfig(channels=8, radius=1))(lq)
+    torch.testing.assert_close(out, lq)
+
+
+def test_flows_rescaled_between_levels():
+    """Eq. 1 level transition: without refinement the flow is only resized, its values halved per level down and doubled up."""
+    net = JFFRA(JFFRAConfig(channels=8, levels=3, flow_refinement=False))
+    flow = torch.zeros(1, 2, 2, 32, 48); flow[:, :, 0], flow[:, :, 1] = 4.0, -2.0
+    with torch.no_grad(): _, trace = net(torch.rand(1, 2, 3, 32, 48), flow, -flow, return_flows=True)
+    expected = {"initial": 1, "encoder 0": 1, "encoder 1": 0.5, "encoder 2": 0.25, "decoder 1": 0.5, "decoder 0": 1}
+    assert [n for n, *_ in trace] == list(expected)
+    for name, fp, fn in trace:
+        f = expected[name]
+        assert fp.shape[-2:] == (int(32 * f), int(48 * f))
+        torch.testing.assert_close(fp[0, 0, :, 3, 3], torch.tensor([4.0 * f, -2.0 * f]))
+        torch.testing.assert_close(fn, -fp)
+
+
+def test_level_transition_uses_resize_flow():
+    """A non-constant flow at level 1 is exactly resize_flow of the level-0 output (not just interpolated)."""
+    torch.manual_seed(0)
+    net = JFFRA(JFFRAConfig(channels=8, levels=2, flow_refinement=False))
+    flow = torch.randn(1, 1, 2, 16, 32) * 3
+    with torch.no_grad(): _, trace = net(torch.rand(1, 1, 3, 16, 32), flow, flow, return_flows=True)
+    torch.testing.assert_close(trace[2][1][0], rk.resize_flow(trace[1][1][0], (8, 16)))
+    assert trace[2][1].abs().max() < 0.75 * trace[1][1].abs().max()       # values rescaled, not only resampled
+
+
+def test_given_flows_are_checked():
+    net = JFFRA(JFFRAConfig(channels=8, radius=1))
+    with pytest.raises(ShapeError, match="flows_t_to_next"):
+        net(torch.rand(1, 2, 3, 16, 16), torch.zeros(1, 2, 2, 16, 16), torch.zeros(1, 2, 2, 8, 8))
+    with pytest.raises(ShapeError, match="lq"): net(torch.rand(2, 3, 16, 16))
+
+
+def test_config_validation_and_registry_rows():
+    for bad, match in [(dict(alignment="x"), "alignment"), (dict(alignment="mutual_attention"), "needs alignment='flow'"),
+                       (dict(task="x"), "task"), (dict(initial_flow="raft"), "raft"), (dict(channels=6, heads=4), "divisible")]:
+        with pytest.raises(ConfigError, match=match): JFFRAConfig(**bad)
+    for name in ("jffra_t5", "jffra_t6"):
+        for row in rk.get_table(name).rows:
+            assert JFFRAConfig(**row.overrides).to_dict() == JFFRAConfig.from_dict(JFFRAConfig(**row.overrides).to_dict()).to_dict()
+
+
+def test_initial_flows_small_frames_and_ends():
+    lq = torch.rand(1, 3, 3, 10, 10)
+    to_prev, to_next = initial_flows(lq)
+    assert to_prev.shape == (1, 3, 2, 10, 10) and to_prev[:, 0].abs().sum() == 0 and to_next[:, 2].abs().sum() == 0
+
+
+def test_batch_loss_switches_temporal_term():
+    ds = rk.RestorationDataset("denoise", "train", n_frames=3, crop=16, length=2, sources=("synthetic",))
+    batch = torch.utils.data.default_collate([ds[0], ds[1]])
+    torch.manual_seed(0)
+    on = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise"))
+    loss, logs = jffra_batch_loss(on, batch)
+    assert set(logs) == {"l1", "temporal"} and logs["temporal"] > 0
+    torch.testing.assert_close(loss, logs["l1"] + 0.2 * logs["temporal"])
+    off = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise", temporal_loss=False))
+    off.load_state_dict(on.state_dict())
+    loss_off, logs_off = jffra_batch_loss(off, batch)
+    assert set(logs_off) == {"l1"}
+    torch.testing.assert_close(loss_off, logs["l1"])
