@@ -27,3 +27,4 @@ from .pwcflow import *
 from .unsupflow import *
 from .ncfl import *
 from .jffra import *
+from .viewers import *
