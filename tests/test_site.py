@@ -1,0 +1,32 @@
+"""The offline site builder: every page renders and every link between pages resolves; an executed chapter shows its outputs."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _build(out: Path, *args: str) -> str:
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(out), *args],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r.stdout
+
+
+def test_whole_site_renders_with_working_links(tmp_path):
+    out = tmp_path / "site"
+    log = _build(out, "--no-execute", "--check-links")
+    assert "link check: 0 broken" in log
+    n_nbs = len(list((ROOT / "nbs").glob("*.ipynb"))) + len(list((ROOT / "ablations").glob("*.ipynb")))
+    assert len(list(out.glob("*.html")) + list(out.glob("ablations/*.html"))) >= n_nbs + 1  # a page per notebook + api.html
+    api = (out / "api.html").read_text()
+    assert "cost_volume" in api and "temporal_consistency_loss" in api
+
+
+def test_executed_chapter_carries_its_outputs_and_loads_nothing_from_the_network(tmp_path):
+    out = tmp_path / "site"
+    _build(out, "--only", "00_core")
+    page = (out / "00_core.html").read_text()
+    assert "jp-OutputArea-output" in page
+    assert not re.search(r'<script[^>]+src="https?://', page)
