@@ -14,7 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
-           'seed_everything', 'make_generator', 'default_device', 'atomic_write_bytes', 'atomic_write_text']
+           'seed_everything', 'make_generator', 'default_device', 'atomic_write_bytes', 'atomic_write_text',
+           'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -96,3 +97,28 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+# %% ../nbs/00_core.ipynb #b6c42958
+def check_answer(answer, # the reader's answer; `...` means not answered yet
+                 expected, # the right answer: a number, tensor/array, bool, string or a sequence of them
+                 name: str = "exercise", # shown in the messages
+                 rtol: float = 1e-3, # relative tolerance for numbers and tensors
+                 atol: float = 1e-6, # absolute tolerance for numbers and tensors
+                ) -> bool | None: # True when right, None when not answered; raises AssertionError when wrong
+    "Check a reader's exercise answer: prints a confirmation, a reminder for `...`, or raises with what was expected."
+    if answer is ...:
+        print(f"{name}: not answered yet — replace `...` with your answer and run the cell again"); return None
+    def _same(a, e) -> bool:
+        if isinstance(e, (bool, str)) or e is None: return a == e
+        if isinstance(e, (int, float)) and isinstance(a, (int, float)) and not isinstance(a, bool):
+            return abs(a - e) <= atol + rtol * abs(e)
+        if isinstance(e, (torch.Tensor, np.ndarray)) or isinstance(a, (torch.Tensor, np.ndarray)):
+            a_t, e_t = torch.as_tensor(np.asarray(a, dtype=np.float64)), torch.as_tensor(np.asarray(e, dtype=np.float64))
+            return a_t.shape == e_t.shape and bool(torch.allclose(a_t, e_t, rtol=rtol, atol=atol))
+        if isinstance(e, (list, tuple)) and isinstance(a, (list, tuple)):
+            return len(a) == len(e) and all(_same(x, y) for x, y in zip(a, e))
+        return a == e
+    try: ok = _same(answer, expected)
+    except (TypeError, ValueError) as err: ok = False; expected = f"{expected!r} ({err})"
+    if not ok: raise AssertionError(f"{name}: not quite — your answer {answer!r} differs from the expected one. Look again at the cells above.")
+    print(f"{name}: correct"); return True
