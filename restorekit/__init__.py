@@ -28,3 +28,4 @@ from .unsupflow import *
 from .ncfl import *
 from .jffra import *
 from .viewers import *
+from .checkpoint import *
