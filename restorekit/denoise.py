@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import math
 import sys
@@ -20,6 +21,7 @@ from torch.utils.data import Dataset
 from .core import RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
 from .train import CheckpointError, TrainConfig, load_checkpoint, train
+from .checkpoint import VideoWriter
 from .video import iter_video, video_info, write_video
 
 # %% auto #0
@@ -142,8 +144,9 @@ def _check_checkpoint(path: Path, model_cfg: STBNConfig):
     extra = load_checkpoint(path)["extra"]
     saved = extra.get("config")
     if saved is not None and saved != model_cfg.__dict__:
-        diff = sorted(k for k in saved if saved.get(k) != model_cfg.__dict__.get(k))
-        raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({', '.join(f'{k}={saved[k]!r}' for k in diff)}); "
+        diff = sorted(k for k in set(saved) | set(model_cfg.__dict__) if saved.get(k) != model_cfg.__dict__.get(k))
+        was = ', '.join(f'{k}={saved.get(k, "<unset>")!r}' for k in diff)
+        raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({was}); "
                               "use --no-resume (resume=False) or another --checkpoint to start over")
 
 def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
@@ -155,15 +158,15 @@ def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
                   out_path, # output video; .mkv: lossless FFV1, .mp4/.mov: H.264 (crf 12)
                   noise_sigma: float | None = None, # Gaussian σ of the noise (0-255); None: `estimate_noise_sigma`
-                  steps: int = 400, # training steps on the clip
+                  steps: int = 2000, # training steps on the clip
                   crop: int = 48, # side of the training crops (reduced to the frame size if larger)
                   window: int = 5, # frames per training window (reduced to the clip length if longer)
                   batch_size: int = 2, # windows per step
                   channels: int = 16, # STBN width
                   lr: float = 3e-3, # peak learning rate (cosine schedule to lr/20)
                   max_train_frames: int = 64, # frames kept in memory for training, as segments spread over the clip
-                  chunk_size: int = 16, # frames per inference call
-                  context: int = 4, # overlap frames on each side of an inference chunk
+                  chunk_size: int | None = None, # frames produced per inference call (None: window - 1)
+                  context: int | None = None, # overlap frames on each side of an inference chunk (None: window // 2)
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
@@ -185,6 +188,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                          f"{MIN_SIDE}x{MIN_SIDE} the network's blind-spot lattice and the flow estimator need")
     if codec is None: codec = "ffv1" if out_path.suffix.lower() == ".mkv" else "h264"
     window = max(2, min(window, info.frames))
+    chunk_size = max(1, window - 1) if chunk_size is None else chunk_size   # inference calls of ~ the training window (see below)
+    context = window // 2 if context is None else context
     crop = min(crop, info.height, info.width) // 2 * 2
     segments = _training_segments(noisy_path, info.frames, window, max(max_train_frames, window))
     sigma_estimated = noise_sigma is None
@@ -198,7 +203,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     elif not (isinstance(noise_sigma, (int, float)) and 0 < noise_sigma < 255):
         raise NoiseLevelError(f"noise_sigma: expected a positive Gaussian σ on the 0-255 scale, got {noise_sigma!r}")
     model_cfg = STBNConfig(flow="dis", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
-    model = STBN(model_cfg)
+    with torch.random.fork_rng(devices=[]):                              # the initial weights are a function of `seed` only
+        torch.manual_seed(seed); model = STBN(model_cfg)
     with torch.no_grad():
         flows = [tuple(f[0] for f in model.estimate_flows(s[None])) for s in segments]
     dataset = NoisyClipWindows(segments, flows, window, crop, length=max(steps * batch_size, batch_size), seed=seed)
@@ -209,11 +215,10 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks)
     _tag_checkpoint(ckpt_path, model_cfg, float(noise_sigma))
     t_trained = time.perf_counter()
-    frames = [(c.mul(255).round().to(torch.uint8)) for c in
-              denoise_chunks(model, iter_video(noisy_path, chunk_size=chunk_size), chunk_size, context, device)]
-    clip = torch.cat(frames)
-    written = write_video(clip.float().div_(255), out_path, fps=info.fps or 25, codec=codec, **({} if codec == "ffv1" else {"crf": 12}))
-    return DenoiseResult(written, float(noise_sigma), sigma_estimated, clip.shape[0], model, result,
+    with VideoWriter(out_path, fps=info.fps or 25, codec=codec, **({} if codec == "ffv1" else {"crf": 12})) as writer:
+        for chunk in denoise_chunks(model, iter_video(noisy_path, chunk_size=max(chunk_size, 16)), chunk_size, context, device):
+            writer.write(chunk)
+    return DenoiseResult(out_path, float(noise_sigma), sigma_estimated, writer.frames, model, result,
                          t_trained - t_start, time.perf_counter() - t_trained, ckpt_path)
 
 # %% ../nbs/42_denoise.ipynb #128d7906
@@ -268,8 +273,9 @@ def evaluate_denoiser(model: STBN, # trained model
 
 # %% ../nbs/42_denoise.ipynb #3b14afb0
 def _denoise_command(args) -> int:
-    res = denoise_video(args.noisy, args.output, noise_sigma=args.sigma, steps=args.steps, crop=args.crop,
-                        checkpoint=args.checkpoint, resume=not args.no_resume, device=args.device, seed=args.seed, progress=True)
+    budget = {k: getattr(args, k) for k in ("steps", "crop") if getattr(args, k) is not None} # else denoise_video's defaults
+    res = denoise_video(args.noisy, args.output, noise_sigma=args.sigma, checkpoint=args.checkpoint, resume=not args.no_resume,
+                        device=args.device, seed=args.seed, progress=True, **budget)
     how = "estimated" if res.sigma_estimated else "given"
     print(f"restorekit denoise: wrote {res.frames} frames to {res.path} (sigma {res.noise_sigma:.2f} {how}; "
           f"training {res.train_time:.0f} s, inference {res.infer_time:.0f} s; checkpoint {res.checkpoint})", file=sys.stderr)
@@ -283,8 +289,9 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     p.add_argument("noisy", type=Path, help="the noisy video")
     p.add_argument("-o", "--output", type=Path, required=True, help="output video (.mkv lossless FFV1, .mp4 H.264)")
     p.add_argument("--sigma", type=float, default=None, help="noise std on the 0-255 scale (default: estimated from the video)")
-    p.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
-    p.add_argument("--crop", type=int, default=48, help="training crop size in pixels (default 48)")
+    defaults = inspect.signature(denoise_video).parameters
+    p.add_argument("--steps", type=int, default=None, help=f"training steps (default {defaults['steps'].default})")
+    p.add_argument("--crop", type=int, default=None, help=f"training crop size in pixels (default {defaults['crop'].default})")
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file (default: OUT.ckpt)")
     p.add_argument("--no-resume", action="store_true", help="start training from scratch even if the checkpoint exists")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

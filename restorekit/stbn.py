@@ -30,6 +30,7 @@ class STBNConfig:
     bsa: bool = True # Table 3 "BSA Block": re-aggregate the aligned hidden state after the blind-spot stage
     srfe: bool = True # Table 3 "SRFE Module": patch-unshuffle / residual blocks / patch-shuffle fusion (Eq. 4)
     flow_refinement: bool = True # Table 3 "Optical Refinement": flow distillation from pseudo ground truth (Eq. 5-6); needs flow="net"
+    visible_state: bool = True # propagate a state that also sees x_t's own pixels (restorekit; False: the blind features, literal Eq. 3)
     warp_mode: str = "nearest" # alignment of hidden states: "nearest" (keeps the blind spot) or "bilinear" (the alignment study)
     flow: str = "net" # "net": learned PyramidFlowNet in the graph; "dis": OpenCV DIS (restorekit.flow), no gradient
     in_channels: int = 3 # image channels
@@ -68,21 +69,24 @@ class BSABlock(nn.Module):
     def __init__(self, in_channels: int, # image channels
                  channels: int, # hidden-state width F
                  n_blocks: int = 2, # dilated blocks after the masked conv
-                 aggregate: bool = True, # BSA: concatenate the aligned state again and fuse (False: plain propagation)
+                 aggregate: bool = True, # BSA: read the aligned state unmasked and fuse it again (False: plain propagation)
                 ):
         super().__init__()
-        self.entry = CentralMaskedConv2d(in_channels + channels, channels, 3)
-        self.body = nn.Sequential(*[DilatedBlock(channels, 2) for _ in range(n_blocks)])
         self.aggregate = aggregate
         if aggregate:
+            self.entry = CentralMaskedConv2d(in_channels, channels, 3)           # x_t: blind to its centre
+            self.entry_aligned = nn.Conv2d(channels, channels, 3, padding=1)     # aligned state: no x_t in it, read whole
             self.fuse = nn.Conv2d(2 * channels, channels, 1)
             self.fuse_body = DilatedBlock(channels, 2)
+        else:
+            self.entry = CentralMaskedConv2d(in_channels + channels, channels, 3)  # both through the masked conv
+        self.body = nn.Sequential(*[DilatedBlock(channels, 2) for _ in range(n_blocks)])
 
     def forward(self, x, aligned):
-        features = self.body(F.leaky_relu(self.entry(torch.cat([x, aligned], 1)), 0.1))
         if self.aggregate:
-            features = self.fuse_body(F.leaky_relu(self.fuse(torch.cat([features, aligned], 1)), 0.1))
-        return features
+            features = self.body(F.leaky_relu(self.entry(x) + self.entry_aligned(aligned), 0.1))
+            return self.fuse_body(F.leaky_relu(self.fuse(torch.cat([features, aligned], 1)), 0.1))
+        return self.body(F.leaky_relu(self.entry(torch.cat([x, aligned], 1)), 0.1))
 
 # %% ../nbs/41_stbn.ipynb #a331893b
 def patch_unshuffle(x: torch.Tensor, # `(B, C, H, W)` with H, W multiples of `factor`
@@ -143,6 +147,9 @@ class STBN(nn.Module):
         c = cfg.channels
         self.bsa_forward = BSABlock(cfg.in_channels, c, cfg.n_blocks, aggregate=cfg.bsa)
         self.bsa_backward = BSABlock(cfg.in_channels, c, cfg.n_blocks, aggregate=cfg.bsa)
+        if cfg.visible_state: # the state handed on to the next frame may see x_t whole: (x_t, features) -> state
+            self.reveal_forward = nn.Conv2d(cfg.in_channels + c, c, 3, padding=1)
+            self.reveal_backward = nn.Conv2d(cfg.in_channels + c, c, 3, padding=1)
         self.srfe = SRFE(c, cfg.srfe_blocks, cfg.patch_size) if cfg.srfe else None
         self.merge = None if cfg.srfe else nn.Conv2d(2 * c, c, 1)
         out = 2 * cfg.in_channels if cfg.loss == "nll" else cfg.in_channels
@@ -174,20 +181,28 @@ class STBN(nn.Module):
         check_flow(flows.reshape(-1, 2, h, w), name)
         return flows
 
+    def _hand_on(self, reveal, x, features):
+        "The state passed to the next frame: the blind features, plus (visible_state) a conv that reads x_t whole."
+        if reveal is None: return features
+        return features + F.leaky_relu(reveal(torch.cat([x, features], 1)), 0.1)
+
     def propagate(self, clip, flows_t_to_prev, flows_t_to_next) -> tuple[list, list]:
-        "Eq. 3: forward and backward hidden states, two lists of T tensors `(B, F, H, W)`."
+        "Eq. 3: forward and backward blind features of every frame, two lists of T tensors `(B, F, H, W)`."
         b, t, _, h, w = clip.shape
         mode = self.cfg.warp_mode
+        reveal_f, reveal_b = (self.reveal_forward, self.reveal_backward) if self.cfg.visible_state else (None, None)
         state = clip.new_zeros(b, self.cfg.channels, h, w)
         forward_states = []
         for i in range(t):
             aligned = state if i == 0 else warp(state, flows_t_to_prev[:, i - 1], mode=mode)
-            state = self.bsa_forward(clip[:, i], aligned); forward_states.append(state)
+            features = self.bsa_forward(clip[:, i], aligned); forward_states.append(features)
+            state = self._hand_on(reveal_f, clip[:, i], features)
         state = clip.new_zeros(b, self.cfg.channels, h, w)
         backward_states = [None] * t
         for i in reversed(range(t)):
             aligned = state if i == t - 1 else warp(state, flows_t_to_next[:, i], mode=mode)
-            state = self.bsa_backward(clip[:, i], aligned); backward_states[i] = state
+            features = self.bsa_backward(clip[:, i], aligned); backward_states[i] = features
+            state = self._hand_on(reveal_b, clip[:, i], features)
         return forward_states, backward_states
 
     def prior(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)` in [0, 1]

@@ -113,3 +113,19 @@ def test_a_few_training_steps_reduce_the_self_supervised_loss():
         opt.zero_grad(); parts["loss"].backward(); opt.step()
         history.append(parts["denoise"].item())
     assert min(history[-3:]) < history[0] - 0.3
+
+
+@pytest.mark.parametrize("visible, bsa", list(itertools.product((True, False), repeat=2)))
+def test_hand_on_state_may_see_its_own_frame_but_the_output_stays_blind(visible, bsa):
+    "visible_state: the state passed to frame t+1 reads x_t whole; the prediction of frame t is still blind on p + 2Z²."
+    model = _stbn(visible_state=visible, bsa=bsa)
+    clip = torch.rand(1, 4, 3, 40, 40, generator=make_generator(3))
+    check_blind_spot(lambda c: model.prior(c)[0], clip, frame_index=1, pixels=[(20, 20), (9, 31)], blind_offsets=lattice_offsets(2, 20))
+    check_blind_spot(lambda c: model.prior(c)[1], clip, frame_index=2, pixels=[(20, 20)], blind_offsets=lattice_offsets(2, 20))
+    b, t, c, h, w = clip.shape
+    # the forward state handed on from frame 1 depends on x_1 at its own position exactly when visible_state is on
+    x = clip.clone().requires_grad_(True)
+    features = model.bsa_forward(x[:, 1], torch.zeros(b, model.cfg.channels, h, w))
+    state = model._hand_on(model.reveal_forward if visible else None, x[:, 1], features)
+    grad = torch.autograd.grad(state[:, :, 20, 20].sum(), x)[0][0, 1, :, 20, 20].abs().sum()
+    assert (grad > 0) == visible

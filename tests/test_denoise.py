@@ -7,11 +7,11 @@ import torch
 
 from restorekit.core import VideoFileError
 from restorekit.degrade import add_gaussian_noise
-from restorekit.denoise import NoiseLevelError, add_cli, denoise_video
+from restorekit.denoise import NoiseLevelError, VideoWriter, add_cli, denoise_chunks, denoise_video
 from restorekit.metrics import psnr
 from restorekit.synthetic import synthetic_clip
 from restorekit.train import load_checkpoint
-from restorekit.video import read_video, write_video
+from restorekit.video import iter_video, read_video, write_video
 
 SMALL = dict(crop=32, window=4, channels=8, progress=False)
 
@@ -88,3 +88,33 @@ def test_cli_handler(clip_files):
     args = parser.parse_args(["denoise", str(d / "noisy.mkv"), "-o", str(d / "cli.mkv"), "--steps", "2", "--crop", "32", "--seed", "3"])
     assert args.func(args) == 0
     assert read_video(d / "cli.mkv").shape[0] == 8
+
+
+@pytest.mark.parametrize("name, codec", [("streamed.mkv", "ffv1"), ("streamed.mp4", "h264")])
+def test_streamed_output_equals_the_buffered_path(clip_files, tmp_path, monkeypatch, name, codec):
+    "denoise_video writes chunk by chunk (never more than chunk_size frames at once) and the file equals the old buffered write."
+    d, _ = clip_files
+    sizes = []
+    original = VideoWriter.write
+    monkeypatch.setattr(VideoWriter, "write", lambda self, chunk: (sizes.append(chunk.shape[0]), original(self, chunk))[1])
+    res = denoise_video(d / "noisy.mkv", tmp_path / name, noise_sigma=30, steps=2, chunk_size=3, context=1, **SMALL)
+    assert sizes == [3, 3, 2] and res.frames == 8
+    # the buffered path of session 1: gather every 8-bit frame, then write_video the whole clip
+    chunks = denoise_chunks(res.model, iter_video(d / "noisy.mkv", chunk_size=3), 3, 1)
+    buffered = torch.cat([c.mul(255).round().to(torch.uint8) for c in chunks]).float().div(255)
+    write_video(buffered, tmp_path / ("buffered" + res.path.suffix), codec=codec, **({} if codec == "ffv1" else {"crf": 12}))
+    assert torch.equal(read_video(res.path), read_video(tmp_path / ("buffered" + res.path.suffix)))
+
+
+def test_video_writer_is_atomic(tmp_path):
+    clip = synthetic_clip(n_frames=4, size=(32, 32), seed=1).frames
+    with pytest.raises(RuntimeError):
+        with VideoWriter(tmp_path / "v.mkv", codec="ffv1") as w:
+            w.write(clip[:2])
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    with VideoWriter(tmp_path / "v.mkv", codec="ffv1") as w:
+        w.write(clip[:2]); w.write(clip[2:])
+        with pytest.raises(ValueError, match="16x16"):
+            w.write(clip[:1, :, :16, :16])
+    assert torch.equal(read_video(tmp_path / "v.mkv"), clip.mul(255).round().div(255))
