@@ -388,10 +388,11 @@ def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks th
                 seed: int = 0, # seeds the data, the initialisation and the batch order
                 device: str = "cpu", # where to train
                 sources: tuple = ("synthetic", "bikes"), # RestorationDataset sources
+                synthetic_options: dict | None = None, # passed to `synthetic_clip`, e.g. {"max_translation": 1.5} (slower motion)
                 **degrade_kwargs, # task overrides, e.g. sigma=30
                ) -> tuple: # (TrainResult, eval metrics dict of `evaluate_jffra`)
     "Train a JFFRA on `cfg.task` with restorekit.train and evaluate it on the held-out split."
-    kw = dict(n_frames=n_frames, crop=crop, seed=seed, sources=tuple(sources), **degrade_kwargs)
+    kw = dict(n_frames=n_frames, crop=crop, seed=seed, sources=tuple(sources), synthetic_options=synthetic_options, **degrade_kwargs)
     train_set = RestorationDataset(cfg.task, "train", length=n_train, **kw)
     eval_set = RestorationDataset(cfg.task, "eval", length=n_eval, **kw)
     items = [train_set[i] for i in range(n_train)]
