@@ -14,7 +14,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_clip, check_flow
-from .stbn import _ResBlock
 from .warp import resize_flow, warp
 
 # %% auto #0
@@ -25,7 +24,7 @@ __all__ = ['FLOW_NETS', 'LEARNED_FLOW_NETS', 'S2SVRConfig', 'ConvGRU', 'ResConvG
 
 # %% ../nbs/32_s2svr.ipynb #b0b22c80
 FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
-LEARNED_FLOW_NETS = ("pwclite", "pyramid")
+LEARNED_FLOW_NETS = ("pwclite", "raft", "pyramid")
 
 @dataclass
 class S2SVRConfig:
@@ -68,6 +67,15 @@ class S2SVRConfig:
         return cls(**d)
 
 # %% ../nbs/32_s2svr.ipynb #3576fc58
+class _ResBlock(nn.Module):
+    "F_b: `x (B, C, H, W) -> x + conv(lrelu(conv(x)))`, same shape."
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x): return x + self.conv2(F.leaky_relu(self.conv1(x), 0.1))
+
 class ConvGRU(nn.Module):
     "Convolutional GRU cell: `(h (B,C,H,W), x (B,C_in,H,W)) -> h' (B,C,H,W)`."
     def __init__(self, in_channels: int, # channels of the input x
@@ -160,13 +168,14 @@ def build_flow_estimator(name: str, # one of FLOW_NETS
         from restorekit.flownet import PyramidFlowNet
         return PyramidFlowNet()
     if name == "pwclite":
-        try:
-            from restorekit.pwcflow import PWCLite
-        except ImportError as e:
-            raise ConfigError("flow_net 'pwclite' needs restorekit.pwcflow, which is not available; use 'pyramid' or 'dis'") from e
+        from restorekit.pwcflow import PWCLite
         return PWCLite()
+    if name == "raft":                                   # the iterative, wider PWC-lite that stands in for RAFT
+        from restorekit.pwcflow import PWCLite
+        from restorekit.unsupflow import RAFT_STANDIN
+        return PWCLite(**RAFT_STANDIN)
     from restorekit.flow import get_estimator
-    return get_estimator("farneback" if name == "farneback" else "dis_medium")   # "raft": DIS stands in
+    return get_estimator("farneback" if name == "farneback" else "dis_medium")
 
 _MIN_ESTIMATOR_SIZE = 16
 

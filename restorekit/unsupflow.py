@@ -23,14 +23,14 @@ from .flow import FlowEstimator, get_estimator
 from .metrics import epe
 from .pwcflow import LearnedFlow, PWCLite, load_flow_net, save_flow_net
 from .synthetic import stereo_motorcycle
-from .train import TrainConfig, train
+from .train import Callback, TrainConfig, train
 from .warp import occlusion_mask, resize_flow, warp
 
 # %% auto #0
 __all__ = ['VARIANTS', 'FLOW_PRESETS', 'RAFT_STANDIN', 'photometric_loss', 'smoothness_loss', 'distillation_loss',
-           'FlowLossWeights', 'unsupervised_flow_loss', 'FlowLoss', 'FlowPreset', 'make_flow_net', 'train_flow_nets',
-           'flow_epe_synthetic', 'flow_epe_stereo', 'flow_epe_table', 'format_epe_table', 'alignment_figure',
-           'trained_flow_estimator']
+           'FlowLossWeights', 'floor_visible', 'unsupervised_flow_loss', 'FlowLoss', 'FlowPreset', 'make_flow_net',
+           'train_flow_nets', 'flow_epe_synthetic', 'flow_epe_stereo', 'flow_epe_table', 'format_epe_table',
+           'alignment_figure', 'trained_flow_estimator']
 
 # %% ../nbs/31_unsupflow.ipynb #11326b80
 def _ssim_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -125,7 +125,16 @@ class FlowLossWeights:
     w_dis: float = 0.1 # ω_dis: distillation (Eq. 16); used by students only
     edge_weight: float = 10.0 # λ of the smoothness edge weighting
     occlusion: bool = True # mask the photometric term with the forward–backward check
+    occlusion_warmup: float = 0.2 # fraction of the training steps before the mask is switched on
+    min_visible: float = 0.5 # per image: a mask leaving less than this share visible is dropped
     level_decay: float = 0.5 # weight of a pyramid level relative to the next finer one
+
+def floor_visible(occ: torch.Tensor, # occlusion masks `(B, 1, H, W)`, 1 = occluded
+                  min_visible: float, # smallest share of visible pixels a mask may leave
+                 ) -> torch.Tensor: # `(B, 1, H, W)`: masks leaving too few pixels visible replaced by zeros
+    "Drop (set to all-visible) every image's occlusion mask that leaves less than `min_visible` of it visible."
+    keep = (1 - occ).flatten(1).mean(1) >= min_visible
+    return occ * keep.view(-1, 1, 1, 1).to(occ.dtype)
 
 def _level_weights(n: int, decay: float) -> list:
     w = [decay ** (n - 1 - i) for i in range(n)]
@@ -136,23 +145,28 @@ def unsupervised_flow_loss(net: nn.Module, # a flow net `net(ref, other, all_lev
                            other: torch.Tensor, # frames 2, `(B, 3, H, W)`
                            weights: FlowLossWeights = FlowLossWeights(), # the loss weights
                            teacher_flows: tuple | None = None, # (F^y_12, F^y_21) of the frozen teacher on the clean pair
+                           mask_occlusion: bool | None = None, # False during the warm-up; None = `weights.occlusion`
                           ): # (loss, logs)
     "Eq. 14 (no teacher) or Eq. 17 (with teacher flows): bidirectional multi-scale photometric + smoothness (+ distillation)."
     b = ref.shape[0]
     levels = net(torch.cat([ref, other]), torch.cat([other, ref]), all_levels=True)
     images, targets = torch.cat([ref, other]), torch.cat([other, ref])
+    use_mask = weights.occlusion if mask_occlusion is None else (mask_occlusion and weights.occlusion)
     ph = ssim = sm = 0.0
+    visible = 1.0
     for lw, flows in zip(_level_weights(len(levels), weights.level_decay), levels):
         fwd, bwd = flows[:b], flows[b:]
         occ = None
-        if weights.occlusion:
+        if use_mask:
             f, g = fwd.detach(), bwd.detach()
-            occ = torch.cat([occlusion_mask(f, g), occlusion_mask(g, f)])
+            occ = floor_visible(torch.cat([occlusion_mask(f, g), occlusion_mask(g, f)]), weights.min_visible)
+            visible = float(1 - occ.mean())                       # share of pixels the finest level's loss uses (logged)
         ph = ph + lw * photometric_loss(images, targets, flows, occ, kind="l1")
         if weights.w_ssim: ssim = ssim + lw * photometric_loss(images, targets, flows, occ, kind="ssim")
         sm = sm + lw * smoothness_loss(flows, images, weights.edge_weight)
     loss = weights.w_ph * ph + weights.w_ssim * ssim + weights.w_sm * sm
     logs = {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in (("ph", ph), ("ssim", ssim), ("sm", sm))}
+    logs["visible"] = visible
     if teacher_flows is not None and weights.w_dis:
         final = levels[-1]
         dis = (distillation_loss(final[:b], teacher_flows[0]) + distillation_loss(final[b:], teacher_flows[1])) / 2
@@ -163,8 +177,8 @@ def unsupervised_flow_loss(net: nn.Module, # a flow net `net(ref, other, all_lev
 # %% ../nbs/31_unsupflow.ipynb #08845708
 VARIANTS = ("teacher", "student", "student_nodistill", "supervised")
 
-class FlowLoss:
-    "`loss_fn(model, batch)` for `restorekit.train.train`: one of `VARIANTS`' objectives on a batch of 2-frame windows."
+class FlowLoss(Callback):
+    "`loss_fn(model, batch)` for `restorekit.train.train` (pass it as a callback too, for the warm-up): one of `VARIANTS`' objectives."
     def __init__(self, variant: str, # one of `VARIANTS`
                  teacher: nn.Module | None = None, # the frozen teacher (variant "student")
                  weights: FlowLossWeights = FlowLossWeights(), # the loss weights
@@ -174,6 +188,11 @@ class FlowLoss:
             raise ValueError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
         self.variant, self.weights = variant, weights
         self.teacher = teacher.eval().requires_grad_(False) if teacher is not None else None
+        self.mask_occlusion = True # switched off by `on_step_begin` during the warm-up
+
+    def on_step_begin(self, state):
+        "Occlusion masking only from step `occlusion_warmup · steps` on (the same rule for every variant)."
+        self.mask_occlusion = state.step >= round(self.weights.occlusion_warmup * state.cfg.steps)
 
     def __call__(self, model, batch):
         hq, lq = batch["hq"], batch["lq"]
@@ -183,13 +202,13 @@ class FlowLoss:
             err = [epe(f, gt) for f in flows]
             loss = sum(w * e for w, e in zip(_level_weights(len(flows), self.weights.level_decay), err))
             return loss, {"epe": float(err[-1].detach())}
-        if self.variant == "teacher": return unsupervised_flow_loss(model, hq[:, 0], hq[:, 1], self.weights)
+        if self.variant == "teacher": return unsupervised_flow_loss(model, hq[:, 0], hq[:, 1], self.weights, None, self.mask_occlusion)
         teacher_flows = None
         if self.variant == "student":
             with torch.no_grad():
                 both = self.teacher(torch.cat([hq[:, 0], hq[:, 1]]), torch.cat([hq[:, 1], hq[:, 0]]))
             teacher_flows = both.chunk(2)
-        return unsupervised_flow_loss(model, lq[:, 0], lq[:, 1], self.weights, teacher_flows)
+        return unsupervised_flow_loss(model, lq[:, 0], lq[:, 1], self.weights, teacher_flows, self.mask_occlusion)
 
 # %% ../nbs/31_unsupflow.ipynb #67875889
 @dataclass
@@ -226,8 +245,19 @@ def make_flow_net(preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
         return PWCLite(**{**dict(levels=p.levels, channels=p.channels, hidden=p.hidden, radius=p.radius), **overrides})
 
 # %% ../nbs/31_unsupflow.ipynb #9b499bb0
-def _cache_file(cache_dir, variant, task, preset: FlowPreset, seed, weights, degrade_kwargs, overrides) -> Path:
-    key = json.dumps([variant, task, asdict(preset), seed, asdict(weights), degrade_kwargs, overrides], sort_keys=True, default=str)
+_KEY_MODULES = ("costvol", "data", "degrade", "pwcflow", "synthetic", "train", "unsupflow", "video", "warp")
+
+def _code_digest() -> str:
+    "SHA-1 of the source files of the modules a trained flow net depends on."
+    import importlib
+    h = hashlib.sha1()
+    for name in _KEY_MODULES:
+        h.update(Path(importlib.import_module(f"restorekit.{name}").__file__).read_bytes())
+    return h.hexdigest()
+
+def _cache_file(cache_dir, variant, task, preset: FlowPreset, seed, weights, degrade_kwargs, overrides, sources) -> Path:
+    key = json.dumps([variant, task, asdict(preset), seed, asdict(weights), degrade_kwargs, overrides, list(sources), _code_digest()],
+                     sort_keys=True, default=str)
     root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "restorekit_unsupflow"
     return root / f"{variant}-{task}-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
 
@@ -249,17 +279,18 @@ def train_flow_nets(preset="tiny", # a key of `FLOW_PRESETS` or a `FlowPreset`
     order = [v for v in VARIANTS if v in variants or (v == "teacher" and "student" in variants)]
     nets = {}
     for i, variant in enumerate(order):
-        path = _cache_file(cache_dir, variant, task, p, seed, weights, degrade_kwargs, overrides)
+        used = ("synthetic",) if variant == "supervised" else tuple(sources)
+        path = _cache_file(cache_dir, variant, task, p, seed, weights, degrade_kwargs, overrides, used)
         if path.exists():
             nets[variant] = load_flow_net(path); continue
         data = RestorationDataset(task, "train", n_frames=2, crop=p.crop, length=p.steps * p.batch_size, seed=seed,
-                                  sources=("synthetic",) if variant == "supervised" else sources, **degrade_kwargs)
+                                  sources=used, **degrade_kwargs)
         net = make_flow_net(p, seed, **overrides)
         cfg = TrainConfig(steps=p.steps, batch_size=p.batch_size, lr=p.lr, schedule="cosine", min_lr=p.lr / 20,
                           grad_clip=10.0, log_every=max(1, p.steps // 20), seed=seed, progress=progress)
         loss = FlowLoss(variant, nets["teacher"] if variant == "student" else None, weights)
-        result = train(net, loss, data, cfg)
-        save_flow_net(path, net.eval(), variant=variant, task=task, seed=seed, preset=asdict(p),
+        result = train(net, loss, data, cfg, callbacks=[loss])
+        save_flow_net(path, net.eval(), variant=variant, task=task, seed=seed, preset=asdict(p), sources=list(used),
                       history=result.history, wall_time=result.wall_time)
         nets[variant] = net
     return {v: nets[v] for v in order if v in variants}

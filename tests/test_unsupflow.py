@@ -5,7 +5,10 @@ import torch
 import restorekit as rk
 from restorekit.core import ConfigError, ShapeError
 from restorekit.pwcflow import PWCLite
-from restorekit.unsupflow import FlowLoss, distillation_loss, photometric_loss, smoothness_loss, unsupervised_flow_loss
+from types import SimpleNamespace
+
+from restorekit.unsupflow import (FLOW_PRESETS, FlowLoss, FlowLossWeights, _cache_file, distillation_loss, floor_visible,
+                                  photometric_loss, smoothness_loss, unsupervised_flow_loss)
 from restorekit.warp import occlusion_mask, resize_flow
 
 
@@ -85,7 +88,7 @@ def test_pwclite_odd_sizes_and_gradients():
         assert [tuple(f.shape) for f in net(ref, other, all_levels=True)] == [(2, 2, h, w)] * 3
     loss, logs = unsupervised_flow_loss(net, torch.rand(2, 3, 21, 27), torch.rand(2, 3, 21, 27))
     loss.backward()
-    assert net.to_flow.weight.grad.abs().sum() > 0 and set(logs) == {"ph", "ssim", "sm"}
+    assert net.to_flow.weight.grad.abs().sum() > 0 and set(logs) == {"ph", "ssim", "sm", "visible"}
 
 
 def test_student_loss_uses_frozen_teacher_for_sr():
@@ -97,3 +100,50 @@ def test_student_loss_uses_frozen_teacher_for_sr():
     assert logs["dis"] > 0 and all(p.grad is None for p in teacher.parameters())
     with pytest.raises(ValueError): FlowLoss("student")
     with pytest.raises(ConfigError): FlowLoss("raft")
+
+
+class _Disagreeing(torch.nn.Module):
+    "Forward and backward flows both +3 px: the forward-backward check fails everywhere (the collapsed state)."
+    def __init__(self):
+        super().__init__(); self.v = torch.nn.Parameter(torch.tensor([3.0, 0.0]))
+    def forward(self, ref, other, all_levels=False):
+        return [self.v.view(1, 2, 1, 1).expand(ref.shape[0], 2, *ref.shape[-2:])]
+
+
+def test_visible_floor_prevents_the_all_occluded_minimum():
+    ref, other, fwd, occ = _shift_pair()
+    _, logs = unsupervised_flow_loss(_Disagreeing(), ref, other, FlowLossWeights(min_visible=0.0))
+    assert logs["ph"] == 0 and logs["ssim"] == 0 and logs["visible"] == 0          # the trap: nothing to minimise
+    net = _Disagreeing()
+    loss, logs = unsupervised_flow_loss(net, ref, other)                            # default floor 0.5
+    assert logs["ph"] > 0.01 and logs["visible"] == 1.0
+    loss.backward(); assert net.v.grad.abs().sum() > 0
+    assert torch.equal(floor_visible(occ, 0.5), occ)                                # a plausible mask is kept
+    half = torch.zeros(2, 1, 4, 4); half[0, :, :3] = 1; half[1, :, :1] = 1          # 25 % and 75 % visible
+    assert floor_visible(half, 0.5).flatten(1).sum(1).tolist() == [0.0, 4.0]
+
+
+@pytest.mark.parametrize("variant", ["teacher", "student_nodistill"])
+def test_occlusion_warmup_is_the_same_rule_for_every_variant(variant):
+    loss = FlowLoss(variant, weights=FlowLossWeights(occlusion_warmup=0.25))
+    seen = []
+    for step in range(8):
+        loss.on_step_begin(SimpleNamespace(step=step, cfg=SimpleNamespace(steps=8)))
+        seen.append(loss.mask_occlusion)
+    assert seen == [False, False] + [True] * 6
+    ref, other, fwd, occ = _shift_pair()
+    batch = {"hq": torch.stack([ref, other], 1), "lq": torch.stack([ref, other], 1)}
+    net = _Disagreeing()
+    _, masked = FlowLoss(variant, weights=FlowLossWeights(min_visible=0.0))(net, batch)
+    warm = FlowLoss(variant, weights=FlowLossWeights(min_visible=0.0))
+    warm.on_step_begin(SimpleNamespace(step=0, cfg=SimpleNamespace(steps=10)))
+    _, unmasked = warm(net, batch)
+    assert masked["ph"] == 0 and unmasked["ph"] > 0.01
+
+
+def test_cache_key_covers_sources_and_weights():
+    key = lambda **kw: _cache_file("/tmp/x", "teacher", "sr", FLOW_PRESETS["tiny"], 0, kw.get("w", FlowLossWeights()), {}, {},
+                                   kw.get("sources", ("synthetic",)))
+    assert key() == key()
+    assert key() != key(sources=("synthetic", "bikes"))
+    assert key() != key(w=FlowLossWeights(occlusion_warmup=0.0))
