@@ -5,15 +5,18 @@
 # %% ../nbs/51_entropy.ipynb #d796a321
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import constriction
 import numpy as np
 import torch
 
-from .core import ShapeError
+from .core import ConfigError, ShapeError
 from .quant import LIKELIHOOD_BOUND, SIGMA_MIN, laplace_likelihood, _finite, _positive_step
 
 # %% auto #0
-__all__ = ['latent_symbols', 'symbols_to_latents', 'encode_latents', 'decode_latents', 'coded_bits']
+__all__ = ['latent_symbols', 'symbols_to_latents', 'encode_latents', 'decode_latents', 'coded_bits', 'CompressedFeatures',
+           'compress_features', 'decompress_features']
 
 # %% ../nbs/51_entropy.ipynb #9d32cc64
 _RAW_HALF = 1 << 16        # an escaped symbol is sent as two uniform 16-bit halves of (k + 2**31)
@@ -106,3 +109,47 @@ def decode_latents(data: bytes, # a bitstream from `encode_latents`
 def coded_bits(data: bytes) -> int:
     "Size of a bitstream in bits."
     return 8 * len(data)
+
+# %% ../nbs/51_entropy.ipynb #28009cc7
+class CompressedFeatures(NamedTuple):
+    "The two range-coded streams of a `NeuralCompression` (ẑ first, then ê) and the shape of ẑ."
+    z_data: bytes # hyper-latent symbols under the factorized per-channel density
+    e_data: bytes # latent symbols under the prior (μ, σ, q) decoded from ẑ
+    z_shape: tuple # `(B, hyper_channels, h', w')`
+
+    @property
+    def bits(self) -> int:
+        "Size of both streams in bits."
+        return coded_bits(self.z_data) + coded_bits(self.e_data)
+
+def _check_codec(codec):
+    if getattr(codec, "prior", None) is None or getattr(codec, "factorized", None) is None:
+        raise ConfigError("codec: expected a NeuralCompression with an entropy model (kind 'adaptive' or 'fixed'), got one without")
+
+@torch.no_grad()
+def compress_features(codec, # a trained `restorekit.quant.NeuralCompression`
+                      x: torch.Tensor, # features (or images) `(B, C, H, W)`
+                      context: torch.Tensor | None = None, # the decodable context, if the module has one
+                     ) -> CompressedFeatures:
+    "Encode `x` with the module in eval mode (rounding) into its two range-coded streams."
+    _check_codec(codec)
+    was_training = codec.training; codec.eval()
+    try: out = codec(x, context)
+    finally: codec.train(was_training)
+    m, s = codec.factorized.params()
+    z_data = encode_latents(latent_symbols(out.z, m, 1.0), s.expand(out.z.shape), torch.ones(()))
+    e_data = encode_latents(latent_symbols(out.e, out.prior.mu, out.prior.q), out.prior.sigma, out.prior.q)
+    return CompressedFeatures(z_data, e_data, tuple(out.z.shape))
+
+@torch.no_grad()
+def decompress_features(codec, # the same trained module
+                        data: CompressedFeatures, # the output of `compress_features`
+                        context: torch.Tensor | None = None, # the same decodable context, if any
+                       ) -> tuple[torch.Tensor, torch.Tensor]: # (decoded features `(B, C, H, W)`, ê `(B, latent_channels, h, w)`)
+    "Decode ẑ from the factorized density, then (μ, σ, q) from ẑ, then ê and the features — without the input."
+    _check_codec(codec)
+    m, s = codec.factorized.params()
+    z_hat = symbols_to_latents(decode_latents(data.z_data, s.expand(data.z_shape), torch.ones(())), m, 1.0)
+    prior = codec.decode_prior(z_hat, context)
+    e_hat = symbols_to_latents(decode_latents(data.e_data, prior.sigma, prior.q), prior.mu, prior.q)
+    return codec.decoder(e_hat), e_hat

@@ -22,7 +22,7 @@ from .core import ConfigError, ShapeError, check_clip, make_generator
 from .data import SPLITS, RestorationDataset, time_split
 from .flownet import PyramidFlowNet, pretrain_flownet
 from .metrics import bits_per_pixel, psnr, ssim
-from .quant import QUANT_KINDS, NeuralCompression, PriorModel
+from .quant import QUANT_KINDS, NeuralCompression
 from .train import TrainConfig, TrainResult, save_checkpoint, train
 from .video import sample_clip
 from .warp import warp
@@ -30,10 +30,10 @@ from .warp import warp
 # %% auto #0
 __all__ = ['NCFL_TASKS', 'FLOW_KINDS', 'NCFLConfig', 'MVRefinement', 'FeatureAttention', 'RestorationUNet', 'NCFLOutput', 'NCFL',
            'ncfl_loss', 'pretrain_flow', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', 'evaluate_ncfl',
-           'ExperimentResult', 'run_ncfl_experiment', 'count_flops']
+           'ExperimentResult', 'run_ncfl_experiment', 'count_flops', 'features_to_rgb']
 
 # %% ../nbs/52_ncfl.ipynb #1550baa9
-NCFL_TASKS = ("awgn", "derain", "dehaze", "real_denoise", "real_compressed") # Table 7's columns (real_*: the carphone QP50/QP10 pair)
+NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns (real_compressed: the carphone QP50/QP10 pair)
 FLOW_KINDS = ("net", "dis")
 
 @dataclass
@@ -51,6 +51,7 @@ class NCFLConfig:
     channels: int = 32 # width C of the temporal features c_t (and of the U-Net's first level)
     latent_channels: int = 16 # channels of the compressed latent e_t
     compression_downsample: int = 2 # stride-2 stages of the feature encoder (latent at 1/4 resolution)
+    hyper_channels: int = 4 # channels of the hyper-latent z of the compression module's entropy model (at 1/8 resolution)
     q_init: float = 0.05 # initial step q of the adaptive quantizer (the initial latents are ~0.05; q = 1 would round them all to μ)
     sigma_init: float = 0.1 # initial Laplace scale σ of the prior
     fixed_step: float = 0.05 # the single step of quantization="fixed" (= q_init: the two differ only in learning q)
@@ -68,7 +69,7 @@ class NCFLConfig:
         for name in ("mvr", "ncfl", "feature_attention", "ce_loss", "bidirectional"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"NCFLConfig.{name}: expected True or False, got {getattr(self, name)!r}")
-        for name in ("in_channels", "channels", "latent_channels", "flow_levels", "mvr_channels", "attention_channels"):
+        for name in ("in_channels", "channels", "latent_channels", "hyper_channels", "flow_levels", "mvr_channels", "attention_channels"):
             if getattr(self, name) < 1: raise ConfigError(f"NCFLConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.compression_downsample < 0: raise ConfigError(f"NCFLConfig.compression_downsample: expected >= 0, got {self.compression_downsample}")
         for name in ("fixed_step", "q_init", "sigma_init"):
@@ -162,11 +163,10 @@ class _Refinement(nn.Module):
         super().__init__()
         self.mvr = MVRefinement(cfg.mvr_channels) if cfg.mvr else None
         self.attention = FeatureAttention(cfg.channels, cfg.in_channels, cfg.attention_channels) if cfg.feature_attention else None
-        self.compression = (NeuralCompression(cfg.channels, cfg.in_channels, cfg.latent_channels, cfg.channels, cfg.compression_downsample,
-                                              kind=cfg.quantization, fixed_step=cfg.fixed_step, mode=cfg.quant_mode) if cfg.ncfl else None)
-        if self.compression is not None:
-            self.compression.prior = PriorModel(cfg.in_channels, cfg.latent_channels, cfg.channels, cfg.compression_downsample,
-                                                sigma_init=cfg.sigma_init, q_init=cfg.q_init)
+        self.compression = (NeuralCompression(cfg.channels, 0, cfg.latent_channels, cfg.channels, cfg.compression_downsample,
+                                              kind=cfg.quantization, fixed_step=cfg.fixed_step, mode=cfg.quant_mode,
+                                              hyper_channels=cfg.hyper_channels, sigma_init=cfg.sigma_init, q_init=cfg.q_init)
+                            if cfg.ncfl else None)
 
     def forward(self, features_prev, flow, frame, keep: bool):
         refined_flow = self.mvr(flow) if self.mvr is not None else flow
@@ -175,7 +175,7 @@ class _Refinement(nn.Module):
         if self.compression is None:
             out, bits = attended, attended.new_zeros(())
         else:
-            code = self.compression(attended, frame)
+            code = self.compression(attended)                 # the entropy model sees ẑ only (decodable)
             out, bits = code.x_hat, code.bits
         details = dict(flow=flow, refined_flow=refined_flow, aligned=aligned, attended=attended, refined=out,
                        code=code if self.compression is not None else None) if keep else None
@@ -192,7 +192,8 @@ class NCFL(nn.Module):
         self.unet = RestorationUNet(cfg.in_channels + c * (2 if cfg.bidirectional else 1), c, cfg.in_channels)
         self.backward_refinement = _Refinement(cfg) if cfg.bidirectional else None
         self.backward_unet = RestorationUNet(cfg.in_channels + c, c, 0) if cfg.bidirectional else None
-        self.multiple = max(4, 2 ** cfg.compression_downsample)
+        comp = self.forward_refinement.compression
+        self.multiple = max(4, comp.factor if comp is not None else 1)
         self._estimator = None
 
     def estimate_flows(self, clip: torch.Tensor, # padded clip `(B, T, C, H, W)`, T >= 2
@@ -353,7 +354,7 @@ def ncfl_dataset(task: str, # one of `NCFL_TASKS`
                 ) -> Dataset:
     "The training or held-out data of one NCFL task (Table 7's columns), items {lq, hq, ...}."
     if task not in NCFL_TASKS: raise ConfigError(f"task: unknown NCFL task {task!r}; expected one of {', '.join(NCFL_TASKS)}")
-    if task in ("real_denoise", "real_compressed"): return PairedClipDataset(split=split, n_frames=n_frames, crop=crop, length=length, seed=seed)
+    if task == "real_compressed": return PairedClipDataset(split=split, n_frames=n_frames, crop=crop, length=length, seed=seed)
     kwargs = {"sigma": noise_sigma} if task == "awgn" else {}
     return RestorationDataset("denoise" if task == "awgn" else task, split, n_frames, crop, length, seed, **kwargs)
 
@@ -441,3 +442,19 @@ def count_flops(model: NCFL, # the model (evaluated in eval mode, no grad)
         parts = name.split(".")
         if len(parts) == 2: by_module[parts[1]] = sum(ops.values()) / (b * t)
     return {"total": total, "per_frame": total / (b * t), "per_frame_pixel": total / (b * t * h * w), "by_module": by_module}
+
+# %% ../nbs/52_ncfl.ipynb #0cab954e
+def features_to_rgb(features: dict, # name -> feature map `(C, H, W)`; all share C
+                   ) -> dict: # name -> `(H, W, 3)` image in [0, 1]
+    "Project feature maps onto their 3 shared principal components and scale them (1st–99th percentile) to RGB."
+    if not features: raise ShapeError("features: expected at least one (C, H, W) feature map")
+    for name, f in features.items():
+        if f.dim() != 3 or f.shape[0] < 3: raise ShapeError(f"features[{name!r}]: expected (C, H, W) with C >= 3, got {tuple(f.shape)}")
+    vecs = {n: f.detach().flatten(1).T.double() for n, f in features.items()}
+    allv = torch.cat(list(vecs.values()))
+    mean = allv.mean(0)
+    basis = torch.linalg.svd(allv - mean, full_matrices=False).Vh[:3].T
+    proj = {n: (v - mean) @ basis for n, v in vecs.items()}
+    allp = torch.cat(list(proj.values()))
+    lo, hi = allp.quantile(0.01, dim=0), allp.quantile(0.99, dim=0)
+    return {n: ((p - lo) / (hi - lo).clamp(min=1e-12)).clamp(0, 1).float().reshape(*features[n].shape[1:], 3) for n, p in proj.items()}

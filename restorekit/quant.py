@@ -16,7 +16,7 @@ from .core import ConfigError, ShapeError, check_frames
 
 # %% auto #0
 __all__ = ['QUANT_MODES', 'QUANT_KINDS', 'LIKELIHOOD_BOUND', 'SIGMA_MIN', 'adaptive_quantize', 'quantize',
-           'laplace_log_likelihood', 'laplace_likelihood', 'rate_bits', 'LatentPrior', 'PriorModel',
+           'laplace_log_likelihood', 'laplace_likelihood', 'rate_bits', 'LatentPrior', 'PriorModel', 'FactorizedPrior',
            'CompressionOutput', 'NeuralCompression']
 
 # %% ../nbs/50_quant.ipynb #c62c9c61
@@ -167,48 +167,124 @@ class PriorModel(nn.Module):
         return LatentPrior(mu, self.sigma_min + F.softplus(s), self.q_min + F.softplus(q))
 
 # %% ../nbs/50_quant.ipynb #0bd5d514
+class FactorizedPrior(nn.Module):
+    "Per-channel Laplace density of a hyper-latent `(B, C, h, w)` quantized with unit step around a learned per-channel centre."
+    def __init__(self, channels: int, # channels C of the hyper-latent
+                 sigma_init: float = 1.0, # the scale of every channel at initialisation
+                 sigma_min: float = 0.01, # lower bound on the scale
+                ):
+        super().__init__()
+        self.sigma_min = sigma_min
+        self.loc = nn.Parameter(torch.zeros(channels))
+        self.raw_scale = nn.Parameter(torch.full((channels,), _inv_softplus(sigma_init - sigma_min)))
+
+    def params(self) -> tuple[torch.Tensor, torch.Tensor]:
+        "The centre m and scale s of each channel, each `(1, C, 1, 1)`."
+        return self.loc.view(1, -1, 1, 1), (self.sigma_min + F.softplus(self.raw_scale)).view(1, -1, 1, 1)
+
+    def forward(self, z: torch.Tensor, # hyper-latent `(B, C, h, w)`
+                mode: str = "ste", # rounding surrogate (see `adaptive_quantize`)
+                generator: torch.Generator | None = None, # randomness of mode="noise"
+               ) -> tuple[torch.Tensor, torch.Tensor]: # (ẑ `(B, C, h, w)`, its rate in bits, a scalar)
+        check_frames(z, "z")
+        if z.shape[1] != len(self.loc): raise ShapeError(f"z: expected {len(self.loc)} channels, got shape {tuple(z.shape)}")
+        m, s = self.params()
+        z_hat = adaptive_quantize(z, m, 1.0, mode, generator)
+        return z_hat, rate_bits(z_hat, m, s, 1.0)
+
+# %% ../nbs/50_quant.ipynb #1faf773d
 class CompressionOutput(NamedTuple):
-    "What `NeuralCompression` returns: decoded input, latent before/after quantization, prior and rate."
-    x_hat: torch.Tensor
-    e: torch.Tensor
-    e_hat: torch.Tensor
-    prior: LatentPrior
-    bits: torch.Tensor
+    "What `NeuralCompression` returns: decoded input, latent before/after quantization, prior, rate, hyper-latent."
+    x_hat: torch.Tensor # decoded features `(B, channels, H, W)`
+    e: torch.Tensor # latent before quantization `(B, latent_channels, h, w)`
+    e_hat: torch.Tensor # quantized latent (= e for kind="none")
+    prior: LatentPrior | None # (μ, σ, q) used for ê (q = the fixed step for kind="fixed"); None for kind="none"
+    bits: torch.Tensor # total rate: bits of ê given ẑ plus bits of ẑ (0 for kind="none")
+    z: torch.Tensor | None = None # hyper-latent before quantization
+    z_hat: torch.Tensor | None = None # quantized hyper-latent (transmitted first)
+    z_bits: torch.Tensor | None = None # the part of `bits` spent on ẑ
 
 class NeuralCompression(nn.Module):
-    "NCFL's compression module: encoder, adaptive quantizer with a context-conditioned prior, decoder; `(B, C, H, W)` in and out."
+    "NCFL's compression module: encoder, adaptive quantizer with a hyperprior entropy model, decoder; `(B, C, H, W)` in and out."
     def __init__(self, channels: int, # channels of the features (or images) to compress
-                 context_channels: int, # channels of the conditioning context (same H, W as the input)
+                 context_channels: int = 0, # channels of an optional decodable context (same H, W as the input); 0: hyperprior only
                  latent_channels: int = 16, # channels of the latent e
-                 hidden: int = 64, # width of encoder, decoder and prior
+                 hidden: int = 64, # width of encoder, decoder, hyper-networks and prior
                  downsample: int = 2, # stride-2 stages; the latent is (H, W) / 2^downsample
                  kind: str = "adaptive", # quantizer of Table 6: "adaptive", "fixed" or "none"
                  fixed_step: float = 1.0, # the step of kind="fixed"
                  mode: str = "ste", # rounding surrogate while training; evaluation always rounds
+                 hyper_channels: int | None = None, # channels of the hyper-latent z (default: latent_channels)
+                 hyper_downsample: int = 1, # further stride-2 stages from the latent to z
+                 sigma_init: float = 1.0, # the prior's σ at initialisation
+                 q_init: float = 1.0, # the prior's q at initialisation
                 ):
         super().__init__()
         if kind not in QUANT_KINDS: raise ConfigError(f"kind: expected one of {QUANT_KINDS}, got {kind!r}")
         if mode not in QUANT_MODES: raise ConfigError(f"mode: expected one of {QUANT_MODES}, got {mode!r}")
-        self.kind, self.fixed_step, self.mode, self.factor = kind, fixed_step, mode, 2 ** downsample
+        self.kind, self.fixed_step, self.mode = kind, fixed_step, mode
+        self.factor = 2 ** (downsample + (hyper_downsample if kind != "none" else 0))
+        act = lambda: nn.LeakyReLU(0.1)
         enc, ch = [], channels
         for _ in range(downsample):
-            enc += [nn.Conv2d(ch, hidden, 5, stride=2, padding=2), nn.LeakyReLU(0.1)]; ch = hidden
+            enc += [nn.Conv2d(ch, hidden, 5, stride=2, padding=2), act()]; ch = hidden
         self.encoder = nn.Sequential(*enc, nn.Conv2d(ch, latent_channels, 3, padding=1))
-        dec = [nn.Conv2d(latent_channels, hidden, 3, padding=1), nn.LeakyReLU(0.1)]
+        dec = [nn.Conv2d(latent_channels, hidden, 3, padding=1), act()]
         for _ in range(downsample):
-            dec += [nn.ConvTranspose2d(hidden, hidden, 4, stride=2, padding=1), nn.LeakyReLU(0.1)]
+            dec += [nn.ConvTranspose2d(hidden, hidden, 4, stride=2, padding=1), act()]
         self.decoder = nn.Sequential(*dec, nn.Conv2d(hidden, channels, 3, padding=1))
-        self.prior = PriorModel(context_channels, latent_channels, hidden, downsample)
+        self.hyper_encoder = self.hyper_decoder = self.factorized = self.context_encoder = self.prior = None
+        if kind == "none": return                       # a plain auto-encoder: no rate, no entropy model
+        hc = hyper_channels or latent_channels
+        henc = [nn.Conv2d(latent_channels, hidden, 3, padding=1), act()]
+        for _ in range(hyper_downsample): henc += [nn.Conv2d(hidden, hidden, 5, stride=2, padding=2), act()]
+        self.hyper_encoder = nn.Sequential(*henc, nn.Conv2d(hidden, hc, 3, padding=1))
+        hdec = [nn.Conv2d(hc, hidden, 3, padding=1), act()]
+        for _ in range(hyper_downsample): hdec += [nn.ConvTranspose2d(hidden, hidden, 4, stride=2, padding=1), act()]
+        self.hyper_decoder = nn.Sequential(*hdec)
+        self.factorized = FactorizedPrior(hc)
+        if context_channels:
+            ctx, ch = [], context_channels
+            for _ in range(downsample): ctx += [nn.Conv2d(ch, hidden, 3, stride=2, padding=1), act()]; ch = hidden
+            self.context_encoder = nn.Sequential(*ctx, nn.Conv2d(ch, hidden, 3, padding=1), act())
+        self.prior = PriorModel(hidden * (2 if context_channels else 1), latent_channels, hidden, 0, sigma_init=sigma_init, q_init=q_init)
 
-    def forward(self, x: torch.Tensor, # features to compress, `(B, channels, H, W)`, H and W divisible by 2^downsample
-                context: torch.Tensor, # conditioning known to the decoder, `(B, context_channels, H, W)`
+    def _check_context(self, context, like):
+        if self.context_encoder is None and context is not None:
+            raise ShapeError("context: this module was built with context_channels=0 (hyperprior only); expected no context")
+        if self.context_encoder is not None:
+            if context is None: raise ShapeError("context: this module was built with a context; expected a tensor (B, context_channels, H, W)")
+            check_frames(context, "context")
+            if like is not None and context.shape[-2:] != like.shape[-2:]:
+                raise ShapeError(f"x, context: expected equal (H, W), got {tuple(like.shape)} and {tuple(context.shape)}")
+
+    def decode_prior(self, z_hat: torch.Tensor, # the transmitted hyper-latent ẑ `(B, hyper_channels, h', w')`
+                     context: torch.Tensor | None = None, # the decodable context, if the module has one
+                    ) -> LatentPrior: # (μ, σ, q) of the latent grid `(B, latent_channels, h, w)`
+        "The decoder's half of the entropy model: (μ, σ, q) from ẑ (and the context) alone."
+        if self.prior is None: raise ConfigError("decode_prior: kind='none' has no entropy model")
+        self._check_context(context, None)
+        h = self.hyper_decoder(z_hat.contiguous())       # one memory layout on both sides: bit-identical (μ, σ, q)
+        if self.context_encoder is not None: h = torch.cat([h, self.context_encoder(context)], 1)
+        prior = self.prior(h)
+        if self.kind == "fixed": prior = prior._replace(q=torch.full_like(prior.q, float(self.fixed_step)))
+        return prior
+
+    def forward(self, x: torch.Tensor, # features to compress, `(B, channels, H, W)`, H and W divisible by `factor`
+                context: torch.Tensor | None = None, # decodable context `(B, context_channels, H, W)` if the module has one
                 generator: torch.Generator | None = None, # randomness of mode="noise"
                ) -> CompressionOutput:
-        check_frames(x, "x"); check_frames(context, "context")
-        if x.shape[-1] % self.factor or x.shape[-2] % self.factor or context.shape[-2:] != x.shape[-2:]:
-            raise ShapeError(f"x, context: expected equal (H, W) divisible by {self.factor}, got {tuple(x.shape)} and {tuple(context.shape)}")
+        check_frames(x, "x")
+        if x.shape[-1] % self.factor or x.shape[-2] % self.factor:
+            raise ShapeError(f"x: expected H and W divisible by {self.factor}, got {tuple(x.shape)}")
+        self._check_context(context, x)
         e = self.encoder(x)
-        prior = self.prior(context)
-        e_hat, step = quantize(e, prior.mu, prior.q, self.kind, self.fixed_step, self.mode if self.training else "round", generator)
-        bits = rate_bits(e_hat, prior.mu, prior.sigma, step) if step is not None else e.new_zeros(())
-        return CompressionOutput(self.decoder(e_hat), e, e_hat, prior, bits)
+        if self.kind == "none":
+            return CompressionOutput(self.decoder(e), e, _finite(e, "e"), None, e.new_zeros(()))
+        mode = self.mode if self.training else "round"
+        z = self.hyper_encoder(e)
+        z_hat, z_bits = self.factorized(z, mode, generator)
+        prior = self.decode_prior(z_hat, context)
+        e_hat, step = quantize(e, prior.mu, prior.q, self.kind, self.fixed_step, mode, generator)
+        bits = rate_bits(e_hat, prior.mu, prior.sigma, step) + z_bits
+        return CompressionOutput(self.decoder(e_hat), e, e_hat, prior, bits, z, z_hat, z_bits)

@@ -38,24 +38,26 @@ def test_real_clip_round_trip_and_rate_within_3_percent():
     clip = rk.sample_clip("carphone_pristine", 0, 3)
     noisy = rk.add_gaussian_noise(clip, 30, seed=0)
     torch.manual_seed(0)
-    codec = rk.NeuralCompression(3, 3, latent_channels=8, hidden=16, downsample=2)
+    codec = rk.NeuralCompression(3, latent_channels=8, hidden=16, downsample=2, hyper_channels=4)
     opt = torch.optim.Adam(codec.parameters(), lr=2e-3)
     for _ in range(20):                                               # a brief rate-distortion training
-        out = codec(noisy[1:2], noisy[0:1])
+        out = codec(noisy[1:2])
         loss = F.mse_loss(out.x_hat, clip[1:2]) * 255 ** 2 + 8.0 * out.bits / clip[0, 0].numel()
         opt.zero_grad(); loss.backward(); opt.step()
     codec.eval()
     with torch.no_grad():
-        out = codec(noisy[1:], noisy[:-1])
-    mu, sigma, q = out.prior
-    symbols = rk.latent_symbols(out.e, mu, q)
+        out = codec(noisy[1:])
+    symbols = rk.latent_symbols(out.e, out.prior.mu, out.prior.q)
     assert symbols.numel() >= 25000 and symbols.unique().numel() > 3   # moderately sized, non-trivial alphabet use
-    data = rk.encode_latents(symbols, sigma, q)
-    decoded = rk.decode_latents(data, sigma, q)
-    assert torch.equal(decoded, symbols)
-    assert torch.equal(rk.symbols_to_latents(decoded, mu, q), out.e_hat)
-    estimated = float(rk.rate_bits(out.e_hat, mu, sigma, q))
-    assert abs(rk.coded_bits(data) / estimated - 1) < 0.03
+    data = rk.compress_features(codec, noisy[1:])
+    x_dec, e_dec = rk.decompress_features(codec, data)                 # from the bytes and the weights only
+    assert torch.equal(e_dec, out.e_hat)
+    torch.testing.assert_close(x_dec, out.x_hat, atol=1e-5, rtol=0)
+    estimated = float(out.bits)                                       # latent + hyper-latent
+    assert float(out.z_bits) > 0 and estimated / clip[1:, 0].numel() > 0.01
+    assert abs(data.bits / estimated - 1) < 0.03
+    with pytest.raises(rk.ConfigError, match="entropy model"):
+        rk.compress_features(rk.NeuralCompression(3, kind="none"), noisy[1:2])
 
 
 def test_bad_input():

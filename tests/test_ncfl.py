@@ -97,10 +97,23 @@ def test_bad_input_and_config():
 
 
 def test_real_pair_split_is_held_out():
-    train = ncfl_dataset("real_denoise", "train", n_frames=3, crop=32, length=20)
+    train = ncfl_dataset("real_compressed", "train", n_frames=3, crop=32, length=20)
     held = ncfl_dataset("real_compressed", "eval", n_frames=3, crop=32, length=20)
     last_train = max(train[i]["start"] + 3 for i in range(20))
     first_eval = min(held[i]["start"] for i in range(20))
     assert last_train < first_eval
     item = held[0]
     assert item["lq"].shape == item["hq"].shape == (3, 3, 32, 32) and not torch.equal(item["lq"], item["hq"])
+
+
+def test_compression_prior_sees_only_the_hyper_latent():
+    model = tiny()
+    comp = model.forward_refinement.compression
+    assert comp.context_encoder is None and comp.hyper_encoder is not None
+    out = model(torch.rand(1, 3, 3, 16, 16, generator=make_generator(4)), return_details=True)
+    code = out.details["forward"][1]["code"]
+    for a, b in zip(comp.decode_prior(code.z_hat), code.prior):
+        assert torch.equal(a, b)
+    assert float(code.z_bits) > 0 and float(code.bits) > float(code.z_bits)
+    with pytest.raises(ConfigError, match="task"):
+        NCFLConfig(task="real_denoise")                 # the legacy alias is gone

@@ -98,11 +98,11 @@ def test_quantize_forward_and_straight_through_gradients():
 
 def test_gradients_reach_mu_sigma_q_and_encoder():
     torch.manual_seed(0)
-    codec = rk.NeuralCompression(3, 3, latent_channels=4, hidden=8, downsample=1)
+    codec = rk.NeuralCompression(3, latent_channels=4, hidden=8, downsample=1)
     with torch.no_grad():
         codec.prior.net[-1].bias[8:].fill_(-4.0)                      # small steps: latents spread over many bins
-    x, ctx = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
-    out = codec(x, ctx)
+    x = torch.rand(2, 3, 16, 16)
+    out = codec(x)
     for t in (out.e, *out.prior):
         t.retain_grad()
     (F.mse_loss(out.x_hat, x) + 0.01 * out.bits / x[:, 0].numel()).backward()
@@ -110,9 +110,11 @@ def test_gradients_reach_mu_sigma_q_and_encoder():
         assert t.grad is not None and t.grad.abs().sum() > 0, name
     for part in (codec.encoder, codec.prior, codec.decoder):
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
+    for part in (codec.hyper_encoder, codec.hyper_decoder, codec.factorized):   # the hyperprior is trained too
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
     # the rate alone
     codec.zero_grad()
-    out = codec(x, ctx)
+    out = codec(x)
     for t in (out.e, *out.prior):
         t.retain_grad()
     out.bits.backward()
@@ -146,3 +148,61 @@ def test_bad_input():
     # sigma = 0 is clamped at SIGMA_MIN: finite, the centre bin gets ~all the mass
     p = rk.laplace_likelihood(torch.tensor([0.0, 2.0]), 0.0, 0.0, 1.0)
     torch.testing.assert_close(p, torch.tensor([1.0, rk.LIKELIHOOD_BOUND]))
+
+
+def test_entropy_model_is_decodable_and_counts_both_streams():
+    torch.manual_seed(1)
+    codec = rk.NeuralCompression(3, latent_channels=4, hidden=8, downsample=2, hyper_channels=2).eval()
+    x = torch.rand(2, 3, 24, 16)
+    with torch.no_grad():
+        out = codec(x)
+        assert out.e_hat.shape == (2, 4, 6, 4) and out.z_hat.shape == (2, 2, 3, 2)
+        # the decoder's half needs ẑ only, and gives the very (μ, σ, q) used for ê
+        for a, b in zip(codec.decode_prior(out.z_hat.clone()), out.prior):
+            assert torch.equal(a, b)
+        m, s = codec.factorized.params()
+        z_bits = rk.rate_bits(out.z_hat, m, s, 1.0)
+        torch.testing.assert_close(out.z_bits, z_bits)
+        torch.testing.assert_close(out.bits, rk.rate_bits(out.e_hat, *out.prior) + z_bits)
+        assert float(out.z_bits) > 0                                   # the side information is paid for
+        # a different input with the same ẑ gets the same prior: the prior never sees x or e directly
+        other = codec.decode_prior(out.z_hat)
+        assert torch.equal(other.mu, out.prior.mu)
+    assert rk.NeuralCompression(3, kind="none").prior is None
+    fixed = rk.NeuralCompression(3, latent_channels=4, hidden=8, downsample=1, kind="fixed", fixed_step=0.25).eval()
+    with torch.no_grad():
+        assert (fixed(torch.rand(1, 3, 8, 8)).prior.q == 0.25).all()
+    with pytest.raises(ShapeError, match="context"):
+        codec(x, x)
+    with pytest.raises(ShapeError, match="divisible by 8"):
+        codec(torch.rand(1, 3, 20, 16))
+
+
+def test_a_leaky_context_is_refused_unless_declared():
+    with_ctx = rk.NeuralCompression(3, 3, latent_channels=4, hidden=8, downsample=1)
+    with pytest.raises(ShapeError, match="context"):
+        with_ctx(torch.rand(1, 3, 8, 8))
+    out = with_ctx(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8))
+    assert out.x_hat.shape == (1, 3, 8, 8)
+
+
+def test_rate_weight_trades_rate_for_distortion():
+    clip = rk.sample_clip("carphone_pristine", 0, 1)[..., 40:72, 60:92]          # a real 32x32 crop
+    noisy = rk.add_gaussian_noise(clip, 30, seed=0)
+
+    def train(lam):
+        torch.manual_seed(0)
+        codec = rk.NeuralCompression(3, latent_channels=4, hidden=16, downsample=1, hyper_channels=2)
+        opt = torch.optim.Adam(codec.parameters(), lr=3e-3)
+        for _ in range(80):
+            out = codec(noisy)
+            loss = F.mse_loss(out.x_hat, clip) * 255 ** 2 + lam * out.bits / clip[0, 0].numel()
+            opt.zero_grad(); loss.backward(); opt.step()
+        with torch.no_grad():
+            out = codec.eval()(noisy)
+        return float(out.bits) / clip[0, 0].numel(), float(F.mse_loss(out.x_hat, clip))
+
+    (rate_lo, mse_lo), (rate_hi, mse_hi) = train(1.0), train(200.0)
+    assert rate_lo > 0.1                          # a decodable prior cannot hide the rate
+    assert rate_hi < 0.7 * rate_lo                # pricing bits higher buys fewer bits ...
+    assert mse_hi > mse_lo                        # ... at a higher distortion
