@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from .core import RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
 from .train import CheckpointError, TrainConfig, load_checkpoint, train
-from .checkpoint import VideoWriter
+from .checkpoint import VideoWriter, save_model
 from .video import iter_video, video_info, write_video
 
 # %% auto #0
@@ -124,6 +124,7 @@ class DenoiseResult:
     train_time: float # seconds spent training (including reading and flow estimation)
     infer_time: float # seconds spent denoising and writing
     checkpoint: Path | None # the checkpoint (kept so that re-running skips or resumes training)
+    model_path: Path | None = None # the trained STBN as a model checkpoint for `restorekit restore` / `restorekit info`
 
 def _training_segments(path, n_frames: int, window: int, max_frames: int) -> list:
     "All frames if there are at most `max_frames`, else segments of max(window, 16) frames spread evenly over the video; one decoding pass."
@@ -214,12 +215,17 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
     result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks)
     _tag_checkpoint(ckpt_path, model_cfg, float(noise_sigma))
+    model_path = save_model(out_path.with_name(out_path.name + ".model.pt"), model, model_cfg,
+                            data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
+                                  "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop},
+                            preset="self-supervised (restorekit denoise)",
+                            metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
     t_trained = time.perf_counter()
     with VideoWriter(out_path, fps=info.fps or 25, codec=codec, **({} if codec == "ffv1" else {"crf": 12})) as writer:
         for chunk in denoise_chunks(model, iter_video(noisy_path, chunk_size=max(chunk_size, 16)), chunk_size, context, device):
             writer.write(chunk)
     return DenoiseResult(out_path, float(noise_sigma), sigma_estimated, writer.frames, model, result,
-                         t_trained - t_start, time.perf_counter() - t_trained, ckpt_path)
+                         t_trained - t_start, time.perf_counter() - t_trained, ckpt_path, Path(model_path))
 
 # %% ../nbs/42_denoise.ipynb #128d7906
 class NoisyOnly(Dataset):
