@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #bd14de19
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from pathlib import Path
@@ -15,7 +16,7 @@ import torch
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
            'seed_everything', 'make_generator', 'default_device', 'atomic_write_bytes', 'atomic_write_text',
-           'check_answer']
+           'config_from_dict', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -97,6 +98,16 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+# %% ../nbs/00_core.ipynb #7b238e85
+def config_from_dict(cls, # a dataclass type, e.g. `STBNConfig`
+                     d: dict, # field name -> value, e.g. from `dataclasses.asdict`
+                    ):
+    "Build the dataclass `cls` from `d`; an unknown key is a `ConfigError` naming it and the known fields."
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown: raise ConfigError(f"{cls.__name__}: unknown field(s) {unknown}; expected some of {sorted(known)}")
+    return cls(**d)
 
 # %% ../nbs/00_core.ipynb #b6c42958
 def check_answer(answer, # the reader's answer; `...` means not answered yet

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_clip
+from .core import ConfigError, ShapeError, check_clip, config_from_dict
 from .costvol import cost_volume
 from .data import RestorationDataset
 from .degrade import TASKS
@@ -81,10 +81,7 @@ class JFFRAConfig:
     @classmethod
     def from_dict(cls, d: dict) -> JFFRAConfig:
         "Rebuild a config from `to_dict()` output; an unknown key is a `ConfigError`."
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown: raise ConfigError(f"JFFRAConfig: unknown field(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**d)
+        return config_from_dict(cls, d)
 
 # %% ../nbs/22_jffra.ipynb #3ad893ea
 _MIN_FLOW_SIZE = 16   # frames smaller than this are upsampled before the classical estimate

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import ConfigError, ShapeError, check_clip, make_generator
+from .core import ConfigError, ShapeError, check_clip, make_generator, config_from_dict
 from .data import SPLITS, RestorationDataset, time_split
 from .flownet import PyramidFlowNet, pretrain_flownet
 from .metrics import bits_per_pixel, psnr, ssim
@@ -83,10 +83,7 @@ class NCFLConfig:
     @classmethod
     def from_dict(cls, d: dict) -> NCFLConfig:
         "Rebuild a config from `to_dict()` output (or registry overrides); an unknown key is a `ConfigError`."
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown: raise ConfigError(f"NCFLConfig: unknown field(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**d)
+        return config_from_dict(cls, d)
 
 # %% ../nbs/52_ncfl.ipynb #0d4c328c
 def _conv(a: int, b: int, stride: int = 1) -> nn.Conv2d: return nn.Conv2d(a, b, 3, stride, 1)

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_clip, check_flow
+from .core import ConfigError, ShapeError, check_clip, check_flow, config_from_dict
 from .warp import resize_flow, warp
 
 # %% auto #0
@@ -61,10 +61,7 @@ class S2SVRConfig:
     @classmethod
     def from_dict(cls, d: dict) -> S2SVRConfig:
         "Rebuild a config from `to_dict()` output; an unknown key is a `ConfigError`."
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown: raise ConfigError(f"S2SVRConfig: unknown field(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**d)
+        return config_from_dict(cls, d)
 
 # %% ../nbs/32_s2svr.ipynb #3576fc58
 class _ResBlock(nn.Module):
