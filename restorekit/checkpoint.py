@@ -378,8 +378,7 @@ class VideoWriter:
         self.codec = codec or ("ffv1" if self.format == "matroska" else "h264")
         if self.codec not in VIDEO_CODECS: raise ConfigError(f"codec {self.codec!r}: unknown; expected one of {sorted(VIDEO_CODECS)}")
         if self.codec == "ffv1" and self.format != "matroska": raise ConfigError(f"{self.path}: FFV1 is written to Matroska; expected a .mkv path")
-        if not fps > 0: raise ValueError(f"fps: expected a positive frame rate, got {fps}")
-        self.fps, self.options = fps, _encoder_options(self.codec, crf, qp, preset)
+        self.fps, self.options = check_number(fps, "fps", low=0, open_low=True), _encoder_options(self.codec, crf, qp, preset)
         self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix}")
         self.container = self.stream = None
         self.frames = 0

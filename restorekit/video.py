@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .core import ConfigError, ShapeError, VideoFileError, check_clip
+from .guard import check_number
 
 # %% auto #0
 __all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip', 'VideoInfo',
@@ -71,21 +72,43 @@ def _check_range(start: int, end: int | None):
     if start < 0 or (end is not None and end <= start):
         raise ValueError(f"frame range: expected 0 <= start < end, got start={start}, end={end}")
 
+def _declared_seconds(container, stream) -> float | None:
+    "Duration of the video stream as the container states it, in seconds (None if it states none)."
+    if stream.duration and stream.time_base: return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION")   # Matroska writes it per track as HH:MM:SS.nnnnnnnnn
+    if tag:
+        try: h, m, s = tag.split(":"); return int(h) * 3600 + int(m) * 60 + float(s)
+        except ValueError: pass
+    if container.duration and len(container.streams) == 1: return container.duration / av.time_base
+    return None
+
 def _decode_rgb(path: Path, container, stream, start: int = 0, end: int | None = None):
     "Yield the frames `[start, end)` of `stream` as `(H, W, 3)` uint8 RGB arrays; close the container at the end."
-    n, declared = 0, stream.frames
+    n, declared, first_pts, last = 0, stream.frames, None, None
     try:
+        declared_s = _declared_seconds(container, stream)
         for frame in container.decode(stream):
             if end is not None and n >= end: break
             if n >= start: yield frame.to_ndarray(format="rgb24")
+            if frame.pts is not None and frame.time_base:
+                if first_pts is None: first_pts = float(frame.pts * frame.time_base)
+                last = frame
             n += 1
     except av.error.FFmpegError as e:
         raise VideoFileError(f"{path}: decoding failed after {n} frames ({_reason(e)}); expected a complete video — is the file truncated or corrupt?") from e
     finally:
         container.close()
     if n == 0: raise VideoFileError(f"{path}: no frame could be decoded; expected a video with at least one frame")
-    if (end is None or n < end) and 0 < n < declared:
+    at_end = end is None or n < end
+    if at_end and 0 < n < declared:
         raise VideoFileError(f"{path}: the container declares {declared} frames but only {n} could be decoded; expected a complete file — is it truncated?")
+    if at_end and declared_s is not None and last is not None:
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        step = float(last.duration * last.time_base) if last.duration else 1 / rate
+        decoded_s = float(last.pts * last.time_base) + step - min(0.0, first_pts)   # end of the last frame
+        if declared_s - decoded_s > step / 2 + 0.002:   # half a frame, plus the millisecond rounding of stored durations
+            raise VideoFileError(f"{path}: decoded {n} frames ({decoded_s:.3f} s) but the container declares {declared_s:.3f} s "
+                                 f"(about {round(declared_s * rate)} frames at {rate:g} fps); expected a complete file — is it truncated?")
     if n <= start: raise ValueError(f"frame range: start={start} is past the last frame of {path} ({n} frames)")
 
 def _to_clip(frames: list, device=None) -> torch.Tensor:
@@ -182,7 +205,7 @@ def write_video(clip: torch.Tensor, # float clip in [0, 1], `(T, 3, H, W)`
     fmt = _CONTAINERS.get(path.suffix.lower())
     if fmt is None: raise ConfigError(f"{path}: unknown container {path.suffix!r}; expected one of {sorted(_CONTAINERS)}")
     if codec == "ffv1" and fmt != "matroska": raise ConfigError(f"{path}: FFV1 is written to Matroska; expected a .mkv path")
-    if fps <= 0: raise ValueError(f"fps: expected a positive frame rate, got {fps}")
+    fps = check_number(fps, "fps", low=0, open_low=True)
     t, _, h, w = clip.shape
     if pix_fmt is None: pix_fmt = "bgr0" if codec == "ffv1" else ("yuv420p" if h % 2 == 0 and w % 2 == 0 else "yuv444p")
     if pix_fmt in ("yuv420p", "yuv422p") and (h % 2 or w % 2):
