@@ -13,7 +13,6 @@ import inspect
 import io
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .core import ConfigError, RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip
+from .guard import load_failure
 from .flownet import PyramidFlowNet
 from .jffra import JFFRA, JFFRAConfig
 from .ncfl import NCFL, NCFLConfig
@@ -261,11 +261,8 @@ def _read_record(path) -> tuple[Path, dict]:
     if not path.is_file(): raise CheckpointError(f"model checkpoint {str(path)!r}: no such file")
     try: record = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
-        reason = (f"it holds a pickled Python object ({found.group(1)}) that weights_only=True refuses to run" if found else
-                  f"{type(e).__name__}: {next((l.strip() for l in str(e).splitlines() if l.strip()), 'no details')}")
         raise CheckpointError(f"model checkpoint {str(path)!r}: cannot be read — truncated or not a restorekit checkpoint "
-                              f"(torch.load with weights_only=True: {reason})") from e
+                              f"(torch.load with weights_only=True: {load_failure(e)})") from e
     if isinstance(record, Mapping) and record.get("format") == "restorekit-checkpoint":
         raise CheckpointError(f"model checkpoint {str(path)!r}: is a training-state checkpoint of restorekit.train "
                               "(save_checkpoint, for resuming a run), not a model checkpoint; expected a file written by "

@@ -9,6 +9,7 @@ import argparse
 import math
 import numbers
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from .core import RestoreKitError, default_threads
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'noise_sigma_arg', 'OptionError', 'check_number', 'number_arg',
            'check_device', 'device_arg', 'add_threads_option', 'PathRefusedError', 'same_file', 'Output', 'guard_paths',
-           'out_dir_arg', 'OneLineParser']
+           'out_dir_arg', 'load_failure', 'OneLineParser']
 
 # %% ../nbs/00a_guard.ipynb #g0b2
 class OptionError(RestoreKitError, ValueError):
@@ -160,6 +161,18 @@ def out_dir_arg(text: str) -> str:
     if Path(text).exists() and not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder; expected a folder (created if missing)")
     return text
+
+# %% ../nbs/00a_guard.ipynb #g0f2
+def load_failure(error: Exception, # what `torch.load(path, weights_only=True)` raised
+                ) -> str: # why the file was refused, without torch's advice to turn weights_only off
+    "The reason a weights-only `torch.load` refused a file, in words safe to show about an untrusted file."
+    text = str(error)
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found: return f"it holds a pickled Python object ({found.group(1)}) that weights_only=True refuses to run"
+    detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|Check the documentation|$)", text, re.S)
+    if detail: return f"it is not a torch file of tensors and plain values ({detail.group(1).strip()})"
+    line = next((l.strip() for l in text.splitlines() if l.strip() and "weights_only" not in l), "no details")
+    return f"{type(error).__name__}: {line}"
 
 # %% ../nbs/00a_guard.ipynb #g0e2
 class OneLineParser(argparse.ArgumentParser):
