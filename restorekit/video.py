@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .core import ConfigError, ShapeError, VideoFileError, check_clip
-from .guard import check_number
+from .guard import OptionError, check_number
 
 # %% auto #0
 __all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip', 'VideoInfo',
@@ -70,7 +70,7 @@ def _open_video(path):
 
 def _check_range(start: int, end: int | None):
     if start < 0 or (end is not None and end <= start):
-        raise ValueError(f"frame range: expected 0 <= start < end, got start={start}, end={end}")
+        raise OptionError(f"frame range: expected 0 <= start < end, got start={start}, end={end}")
 
 def _declared_seconds(container, stream) -> float | None:
     "Duration of the video stream as the container states it, in seconds (None if it states none)."
@@ -109,7 +109,7 @@ def _decode_rgb(path: Path, container, stream, start: int = 0, end: int | None =
         if declared_s - decoded_s > step / 2 + 0.002:   # half a frame, plus the millisecond rounding of stored durations
             raise VideoFileError(f"{path}: decoded {n} frames ({decoded_s:.3f} s) but the container declares {declared_s:.3f} s "
                                  f"(about {round(declared_s * rate)} frames at {rate:g} fps); expected a complete file — is it truncated?")
-    if n <= start: raise ValueError(f"frame range: start={start} is past the last frame of {path} ({n} frames)")
+    if n <= start: raise OptionError(f"frame range: start={start} is past the last frame of {path} ({n} frames)")
 
 def _to_clip(frames: list, device=None) -> torch.Tensor:
     return torch.from_numpy(np.stack(frames)).to(device or "cpu").permute(0, 3, 1, 2).float().div_(255)
@@ -132,7 +132,7 @@ def iter_video(path, # video file to decode
               ): # generator of float32 RGB chunks `(t, 3, H, W)`, t <= chunk_size
     "Decode a video lazily, yielding successive `(t, 3, H, W)` chunks so that a long file never has to fit in memory."
     _check_range(start, end)
-    if chunk_size < 1: raise ValueError(f"chunk_size: expected a positive number of frames, got {chunk_size}")
+    check_number(chunk_size, "chunk_size", integer=True, low=1)
     frames = _decode_rgb(*_open_video(path), start, end)
     def chunks():
         buffer = []
@@ -183,7 +183,7 @@ VIDEO_CODECS = {"h264": "libx264", "h265": "libx265", "ffv1": "ffv1"}
 _CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
 def _encoder_options(codec: str, crf, qp, preset: str) -> dict:
-    if crf is not None and qp is not None: raise ValueError("write_video: give crf or qp, not both")
+    if crf is not None and qp is not None: raise OptionError("write_video: give crf or qp, not both")
     if codec == "ffv1": return {}
     rate = {"qp": str(int(qp))} if qp is not None else {"crf": str(18 if crf is None else crf)}
     extra = {"x265-params": "log-level=none"} if codec == "h265" else {}
