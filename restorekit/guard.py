@@ -33,9 +33,10 @@ def _expectation(integer: bool, low, high, open_low: bool, open_high: bool) -> s
     kind = "integer" if integer else "number"
     if high is None and low == 0: return f"a {'positive' if open_low else 'non-negative'} {kind}"
     if high is None and low is None: return f"a finite {kind}"
-    if high is None: return f"a {kind} {'>' if open_low else '>='} {low}"
-    if low is None: return f"a {kind} {'<' if open_high else '<='} {high}"
-    return f"a {kind} in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+    article = "an" if integer else "a"
+    if high is None: return f"{article} {kind} {'>' if open_low else '>='} {low}"
+    if low is None: return f"{article} {kind} {'<' if open_high else '<='} {high}"
+    return f"{article} {kind} in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
 
 def check_number(value, # the value to check: a Python or NumPy number, or a one-element tensor
                  name: str, # how the message names it, e.g. "data_range" or "--steps"
