@@ -517,7 +517,7 @@ def describe_checkpoint(path, # a file written by `save_model`
 
 # %% ../nbs/15_checkpoint.ipynb #c4fd4675
 def _restore_command(args) -> int:
-    guard_restore_paths(args.input, args.output, args.checkpoint, args.overwrite)
+    guard_restore_paths(args.input, args.output, args.checkpoint, args.overwrite)   # before the model is loaded
     loaded = load_model(args.checkpoint, map_location=args.device)
     if not loaded.code_matches:
         print(f"restorekit restore: note: the {loaded.kind} code changed since {args.checkpoint} was saved "

@@ -20,9 +20,9 @@ import torch
 from .core import RestoreKitError, default_threads
 
 # %% auto #0
-__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'noise_sigma_arg', 'OptionError', 'check_number', 'number_arg',
-           'check_device', 'device_arg', 'add_threads_option', 'PathRefusedError', 'same_file', 'Output', 'guard_paths',
-           'out_dir_arg', 'load_failure', 'OneLineParser']
+__all__ = ['positive_int', 'non_negative_int', 'noise_sigma_arg', 'OptionError', 'check_number', 'number_arg', 'check_device',
+           'device_arg', 'add_threads_option', 'PathRefusedError', 'same_file', 'Output', 'guard_paths', 'out_dir_arg',
+           'load_failure', 'OneLineParser']
 
 # %% ../nbs/00a_guard.ipynb #g0b2
 class OptionError(RestoreKitError, ValueError):
@@ -73,7 +73,6 @@ def number_arg(integer: bool = False, # parse an integer
 
 positive_int = number_arg(integer=True, low=0, open_low=True)
 non_negative_int = number_arg(integer=True, low=0)
-positive_float = number_arg(low=0, open_low=True)
 noise_sigma_arg = number_arg(low=0, high=255, open_low=True, open_high=True)   # a Gaussian σ on the 0-255 scale
 
 # %% ../nbs/00a_guard.ipynb #g0c2
