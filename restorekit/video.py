@@ -63,6 +63,9 @@ def _open_video(path):
         container.close()
         raise VideoFileError(f"{path}: contains no video stream; {expected}")
     stream = container.streams.video[0]
+    if stream.codec_context is None:
+        container.close()
+        raise VideoFileError(f"{path}: its video stream has no decoder parameters; {expected} — is it truncated or corrupt?")
     if stream.codec_context.name in _TEXT_CODECS:
         container.close()
         raise VideoFileError(f"{path}: holds text, which FFmpeg would only render as ANSI art; {expected}")
