@@ -260,6 +260,7 @@ class LoadedModel:
 def _read_record(path) -> tuple[Path, dict]:
     "Load and recognise a model checkpoint file (no model is built)."
     path = Path(path)
+    if path.is_dir(): raise CheckpointError(f"model checkpoint {str(path)!r}: is a folder; expected a file written by save_model")
     if not path.is_file(): raise CheckpointError(f"model checkpoint {str(path)!r}: no such file")
     try: record = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:

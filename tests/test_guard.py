@@ -105,6 +105,7 @@ CASES = [
     # an untrusted file: never torch's advice to load it with weights_only=False
     (["info", "random.bin"], "model checkpoint 'random.bin': cannot be read"),
     (["info", "same.mkv"], "model checkpoint 'same.mkv': cannot be read"),
+    (["info", "."], "model checkpoint '.': is a folder"),
 ]
 
 
