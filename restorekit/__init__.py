@@ -2,6 +2,7 @@
 __version__ = "0.1.0"
 
 from .core import *
+from .guard import *
 from .video import *
 from .warp import *
 from .synthetic import *

@@ -13,7 +13,6 @@ import inspect
 import io
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +28,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .core import ConfigError, RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip
+from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, load_failure,
+                              noise_sigma_arg, non_negative_int, positive_int)
 from .flownet import PyramidFlowNet
 from .jffra import JFFRA, JFFRAConfig
 from .ncfl import NCFL, NCFLConfig
@@ -41,7 +42,8 @@ from .video import _CONTAINERS, _encoder_options, VIDEO_CODECS, iter_video, vide
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'ModelSpec', 'register_model_kind', 'model_spec', 'module_hash',
            'save_model', 'LoadedModel', 'load_model', 'restore_clip', 'restore_chunks', 'VideoWriter', 'RestoreResult',
-           'restore_video', 'checkpoint_info', 'describe_checkpoint', 'add_restore_cli', 'add_info_cli']
+           'guard_restore_paths', 'restore_video', 'checkpoint_info', 'describe_checkpoint', 'add_restore_cli',
+           'add_info_cli']
 
 # %% ../nbs/15_checkpoint.ipynb #67f0361d
 @dataclass(frozen=True)
@@ -258,14 +260,12 @@ class LoadedModel:
 def _read_record(path) -> tuple[Path, dict]:
     "Load and recognise a model checkpoint file (no model is built)."
     path = Path(path)
+    if path.is_dir(): raise CheckpointError(f"model checkpoint {str(path)!r}: is a folder; expected a file written by save_model")
     if not path.is_file(): raise CheckpointError(f"model checkpoint {str(path)!r}: no such file")
     try: record = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
-        reason = (f"it holds a pickled Python object ({found.group(1)}) that weights_only=True refuses to run" if found else
-                  f"{type(e).__name__}: {next((l.strip() for l in str(e).splitlines() if l.strip()), 'no details')}")
         raise CheckpointError(f"model checkpoint {str(path)!r}: cannot be read — truncated or not a restorekit checkpoint "
-                              f"(torch.load with weights_only=True: {reason})") from e
+                              f"(torch.load with weights_only=True: {load_failure(e)})") from e
     if isinstance(record, Mapping) and record.get("format") == "restorekit-checkpoint":
         raise CheckpointError(f"model checkpoint {str(path)!r}: is a training-state checkpoint of restorekit.train "
                               "(save_checkpoint, for resuming a run), not a model checkpoint; expected a file written by "
@@ -350,8 +350,7 @@ def restore_chunks(model: nn.Module, # a restorer of a registered kind
                    **options, # model-specific options of `restore_clip`
                   ) -> Iterator[torch.Tensor]: # restored chunks `(t, C, s·H, s·W)`, the same frames in the same order
     "Restore a stream of frames in overlapping temporal windows, holding at most chunk_size + 2·context input frames at a time."
-    if chunk_size < 1 or context < 0:
-        raise ValueError(f"chunk_size and context: expected chunk_size >= 1 and context >= 0, got {chunk_size} and {context}")
+    check_number(chunk_size, "chunk_size", integer=True, low=1); check_number(context, "context", integer=True, low=0)
     pending, done = None, 0   # frames not yet dropped; the first `done` of them are already output (left context)
     for chunk in chunks:
         pending = chunk if pending is None else torch.cat([pending, chunk])
@@ -378,8 +377,7 @@ class VideoWriter:
         self.codec = codec or ("ffv1" if self.format == "matroska" else "h264")
         if self.codec not in VIDEO_CODECS: raise ConfigError(f"codec {self.codec!r}: unknown; expected one of {sorted(VIDEO_CODECS)}")
         if self.codec == "ffv1" and self.format != "matroska": raise ConfigError(f"{self.path}: FFV1 is written to Matroska; expected a .mkv path")
-        if not fps > 0: raise ValueError(f"fps: expected a positive frame rate, got {fps}")
-        self.fps, self.options = fps, _encoder_options(self.codec, crf, qp, preset)
+        self.fps, self.options = check_number(fps, "fps", low=0, open_low=True), _encoder_options(self.codec, crf, qp, preset)
         self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix}")
         self.container = self.stream = None
         self.frames = 0
@@ -441,6 +439,14 @@ class RestoreResult:
     @property
     def fps(self) -> float: return self.frames / self.seconds if self.seconds > 0 else float("inf")
 
+def guard_restore_paths(in_path, # the degraded video
+                        out_path, # the output video
+                        checkpoint=None, # the model checkpoint file, if the model comes from one
+                        overwrite: bool = False, # allow replacing an existing output
+                       ) -> None:
+    "Refuse, before any work, an output of `restore` that is an input, cannot be written, or exists (unless `overwrite`)."
+    guard_paths({"input video": in_path, "model checkpoint": checkpoint}, [Output(out_path, "output video", tuple(_CONTAINERS))], overwrite)
+
 def restore_video(in_path, # degraded video (any format PyAV decodes)
                   out_path, # output video: .mkv (lossless FFV1) or .mp4/.mov (H.264, crf 12)
                   model, # a restorer of a registered kind, a `LoadedModel`, or the path of a `save_model` checkpoint
@@ -449,20 +455,26 @@ def restore_video(in_path, # degraded video (any format PyAV decodes)
                   device="cpu", # where to run the model
                   codec: str | None = None, # output codec; None: by the extension of `out_path`
                   progress: bool = True, # show a tqdm bar (on stderr)
+                  overwrite: bool = True, # replace an existing output; False: refuse it
                   **options, # model-specific options of `restore_clip`, e.g. noise_sigma=25
                  ) -> RestoreResult:
     "Restore a video file with a trained model, streaming frames in and out in overlapping temporal chunks."
     t0 = time.perf_counter()
+    check_number(chunk_size, "chunk_size", integer=True, low=1); check_number(context, "context", integer=True, low=0)
+    if options.get("noise_sigma") is not None: check_number(options["noise_sigma"], "noise_sigma", low=0, high=255, open_low=True, open_high=True)
+    device = check_device(device)
+    checkpoint = model if isinstance(model, (str, Path)) else model.path if isinstance(model, LoadedModel) else None
+    in_path, out_path = Path(in_path), Path(out_path)
+    guard_restore_paths(in_path, out_path, checkpoint, overwrite)
     if isinstance(model, (str, Path)): model = load_model(model, map_location=device)
     if isinstance(model, LoadedModel): model = model.model
     model = model.to(device)
     spec = _restorer_spec(model)
-    in_path, out_path = Path(in_path), Path(out_path)
-    if in_path.resolve() == out_path.resolve(): raise VideoFileError(f"{out_path}: is the input video; expected another output path")
     info = video_info(in_path)
     crf = None if (codec or ("ffv1" if out_path.suffix.lower() == ".mkv" else "h264")) == "ffv1" else 12
+    writer = VideoWriter(out_path, fps=info.fps or 25, codec=codec, crf=crf)   # checks codec and container before decoding
     bar = tqdm(total=info.frames, unit="frame", desc=f"restore ({spec.kind})", disable=not progress, file=sys.stderr)
-    with VideoWriter(out_path, fps=info.fps or 25, codec=codec, crf=crf) as writer:
+    with writer:
         for restored in restore_chunks(model, iter_video(in_path, chunk_size=chunk_size), chunk_size, context, **options):
             writer.write(restored); bar.update(restored.shape[0])
     bar.close()
@@ -506,29 +518,32 @@ def describe_checkpoint(path, # a file written by `save_model`
 
 # %% ../nbs/15_checkpoint.ipynb #c4fd4675
 def _restore_command(args) -> int:
+    guard_restore_paths(args.input, args.output, args.checkpoint, args.overwrite)   # before the model is loaded
     loaded = load_model(args.checkpoint, map_location=args.device)
     if not loaded.code_matches:
         print(f"restorekit restore: note: the {loaded.kind} code changed since {args.checkpoint} was saved "
               f"(restorekit {loaded.code.get('code_version', '?')}); results may differ", file=sys.stderr)
     options = {} if args.sigma is None else {"noise_sigma": args.sigma}
     res = restore_video(args.input, args.output, loaded, chunk_size=args.chunk, context=args.context, device=args.device,
-                        progress=not args.no_progress, **options)
+                        progress=not args.no_progress, overwrite=args.overwrite, **options)
     print(f"restorekit restore: wrote {res.frames} frames ({res.size[1]}x{res.size[0]}) to {res.path} with a {res.kind} model "
           f"in {res.seconds:.1f} s: {res.fps:.2f} frames per second", file=sys.stderr)
     return 0
 
 def add_restore_cli(subparsers) -> argparse.ArgumentParser:
-    "Register `restore IN -o OUT --checkpoint CKPT [--chunk N] [--context K] [--device D] [--sigma S] [--no-progress]`."
+    "Register `restore IN -o OUT --checkpoint CKPT [--chunk N] [--context K] [--device D] [--sigma S] [--overwrite] [--threads N] [--no-progress]`."
     p = subparsers.add_parser("restore", help="restore a video with a trained model checkpoint, in chunks with bounded memory",
                               description="Restore any video with a model checkpoint written by restorekit.checkpoint.save_model, "
                                           "streaming it through the model in overlapping temporal chunks.")
     p.add_argument("input", type=Path, help="the degraded video")
     p.add_argument("-o", "--output", type=Path, required=True, help="output video (.mkv lossless FFV1, .mp4 H.264)")
     p.add_argument("--checkpoint", type=Path, required=True, help="model checkpoint (see `restorekit info`)")
-    p.add_argument("--chunk", type=int, default=8, help="output frames per model call (default 8)")
-    p.add_argument("--context", type=int, default=3, help="overlap frames on each side of a chunk, discarded (default 3)")
-    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    p.add_argument("--sigma", type=float, default=None, help="STBN only: noise std (0-255) for the posterior mean (default: the trained one)")
+    p.add_argument("--chunk", type=positive_int, default=8, help="output frames per model call (default 8)")
+    p.add_argument("--context", type=non_negative_int, default=3, help="overlap frames on each side of a chunk, discarded (default 3)")
+    p.add_argument("--device", type=device_arg, default="cpu", help="torch device (default cpu)")
+    p.add_argument("--sigma", type=noise_sigma_arg, default=None, help="STBN only: noise std (0-255) for the posterior mean (default: the trained one)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_threads_option(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_restore_command)
     return p

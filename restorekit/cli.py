@@ -10,7 +10,10 @@ import ast
 import sys
 from pathlib import Path
 
+import torch
+
 from .core import ConfigError, RestoreKitError
+from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
 from .store import ResultsStore
 from .sweep import STORE_NAME, config_dir, render_tables, run_sweep
@@ -55,13 +58,14 @@ def _build_ablate(sub):
     p = sub.add_parser("ablate", help="run a paper ablation table (every row x seed) and print it beside the paper's numbers")
     p.add_argument("table", help="table key, see `restorekit list`")
     p.add_argument("--preset", default="smoke", choices=PRESETS, help="run size: smoke (seconds, CI), cpu (minutes), paper (GPU)")
-    p.add_argument("--seeds", type=int, default=1, help="number of seeds per row (0..N-1)")
-    p.add_argument("--workers", type=int, default=1, help="runs in parallel on this machine (executor local)")
+    p.add_argument("--seeds", type=positive_int, default=1, help="number of seeds per row (0..N-1)")
+    p.add_argument("--workers", type=positive_int, default=1, help="runs in parallel on this machine (executor local)")
     p.add_argument("--executor", default="local", choices=("local", "dask"), help="local thread pool or a Dask cluster")
     p.add_argument("--address", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (executor dask)")
-    p.add_argument("--out", default="runs", help="folder of the results store, executed notebooks and tables")
+    p.add_argument("--out", type=out_dir_arg, default="runs", help="folder of the results store, executed notebooks and tables")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a notebook parameter (repeatable)")
     p.add_argument("--variant", action="append", metavar="NAME", help="run only this row (repeatable)")
+    add_threads_option(p)
     p.set_defaults(func=_ablate)
 
 
@@ -107,7 +111,7 @@ subcommand("info")(_build_info)
 def build_parser() -> argparse.ArgumentParser:
     "The `restorekit` argument parser with every registered subcommand."
     import restorekit
-    parser = argparse.ArgumentParser(prog="restorekit", description="restorekit: flow-guided video restoration workbench")
+    parser = OneLineParser(prog="restorekit", description="restorekit: flow-guided video restoration workbench")
     parser.add_argument("--version", action="version", version=f"restorekit {restorekit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for build in SUBCOMMANDS.values(): build(sub)
@@ -119,6 +123,7 @@ def main(argv: list | None = None, # arguments without the program name (default
     parser = build_parser()
     try: args = parser.parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # argparse printed its message (or --help)
+    if getattr(args, "threads", None): torch.set_num_threads(args.threads)   # commands that compute take --threads
     try: return int(args.func(args) or 0)
     except RestoreKitError as e:
         print(f"restorekit: error: {e}", file=sys.stderr)

@@ -15,8 +15,8 @@ import torch
 
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
-           'seed_everything', 'make_generator', 'default_device', 'atomic_write_bytes', 'atomic_write_text',
-           'config_from_dict', 'check_answer']
+           'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
+           'atomic_write_text', 'config_from_dict', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -84,6 +84,10 @@ def make_generator(seed: int | None, device="cpu") -> torch.Generator:
 def default_device() -> torch.device:
     "CUDA if it is available, else CPU; everything in restorekit takes the device as a parameter."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+def default_threads() -> int:
+    "CPU threads a restorekit command gives torch unless told otherwise (`--threads`)."
+    return min(2, os.cpu_count() or 1)
 
 # %% ../nbs/00_core.ipynb #14b75db2
 def atomic_write_bytes(path, data: bytes) -> Path:

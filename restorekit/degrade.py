@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_clip, make_generator
+from .guard import check_number
 
 # %% auto #0
 __all__ = ['TASKS', 'add_gaussian_noise', 'add_poisson_gaussian_noise', 'average_blur', 'gaussian_kernel1d', 'gaussian_blur',
@@ -33,8 +34,8 @@ def _frames(clip: torch.Tensor) -> torch.Tensor:
     return clip.reshape(-1, *clip.shape[-3:])
 
 def _check_positive(value, name: str, allow_zero: bool = False):
-    if not (value > 0 or (allow_zero and value == 0)):
-        raise ValueError(f"{name}: expected a {'non-negative' if allow_zero else 'positive'} number, got {value}")
+    "Refuse (`OptionError`, a `ValueError`) anything but a finite number > 0 (>= 0 if `allow_zero`)."
+    check_number(value, name, low=0, open_low=not allow_zero)
 
 # %% ../nbs/04_degrade.ipynb #c76aa59c
 def add_gaussian_noise(clip: torch.Tensor, # clean clip `(T, C, H, W)` or `(B, T, C, H, W)`

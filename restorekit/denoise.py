@@ -19,10 +19,12 @@ import torch
 from torch.utils.data import Dataset
 
 from .core import RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
+from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
+                              non_negative_int, number_arg, positive_int, same_file)
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
 from .train import CheckpointError, TrainConfig, load_checkpoint, train
-from .checkpoint import VideoWriter, save_model
-from .video import iter_video, video_info, write_video
+from .checkpoint import VideoWriter, load_model, save_model
+from .video import _CONTAINERS, iter_video, video_info, write_video
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
@@ -92,7 +94,7 @@ def denoise_chunks(model: STBN, # trained model (put in eval mode here)
                    noise_sigma: float | None = None, # σ for the posterior mean (None: model.cfg.noise_sigma)
                   ): # generator of denoised CPU chunks `(t, C, H, W)`, same frames in the same order
     "Denoise a stream of frames chunk by chunk, each with `context` frames of temporal context on both sides."
-    if chunk_size < 1 or context < 0: raise ValueError(f"chunk_size >= 1 and context >= 0 expected, got {chunk_size}, {context}")
+    check_number(chunk_size, "chunk_size", integer=True, low=1); check_number(context, "context", integer=True, low=0)
     model.eval()
     device = device or next(model.parameters()).device
     run = lambda frames: model(frames[None].to(device), noise_sigma=noise_sigma)[0].clamp(0, 1).cpu()
@@ -150,6 +152,25 @@ def _check_checkpoint(path: Path, model_cfg: STBNConfig):
         raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({was}); "
                               "use --no-resume (resume=False) or another --checkpoint to start over")
 
+def _model_config(channels: int, noise_sigma: float) -> STBNConfig:
+    "The STBN `denoise_video` trains: DIS flow, no flow refinement, Gaussian NLL."
+    return STBNConfig(flow="dis", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
+
+def _own_training_state(path: Path, channels: int) -> bool:
+    "True when `path` is denoise's own training state: tagged as a denoise run, or untagged (interrupted) with the weights of this STBN."
+    try: ckpt = load_checkpoint(path)
+    except CheckpointError: return False
+    if "task" in ckpt["extra"]: return ckpt["extra"]["task"] == "denoise"
+    with torch.random.fork_rng(devices=[]): expected = STBN(_model_config(channels, 25)).state_dict()
+    state = ckpt["model"]
+    return state.keys() == expected.keys() and all(tuple(state[k].shape) == tuple(v.shape) for k, v in expected.items())
+
+def _own_model(path: Path, noisy_path: Path) -> bool:
+    "True when `path` is the STBN model checkpoint `denoise_video` trained on `noisy_path`."
+    try: data = load_model(path, expected_kind="stbn").data
+    except CheckpointError: return False
+    return isinstance(data, dict) and "video" in data and same_file(data["video"], noisy_path)
+
 def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
     ckpt = load_checkpoint(path)
     ckpt["extra"].update(model="stbn", config=dict(model_cfg.__dict__), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
@@ -176,10 +197,24 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   seed: int = 0, # seeds initialisation and the training windows
                   codec: str | None = None, # "ffv1", "h264" or "h265"; None: by the extension of `out_path`
                   callbacks=None, # extra `restorekit.train` callbacks (e.g. to stop early)
+                  overwrite: bool = True, # replace existing outputs; False: refuse any that is not this command's own
                  ) -> DenoiseResult:
     "Train STBN self-supervised on `noisy_path` itself and write the denoised video to `out_path`."
     t_start = time.perf_counter()
+    for name, value, low in (("steps", steps, 1), ("crop", crop, MIN_SIDE), ("window", window, 1), ("batch_size", batch_size, 1),
+                             ("channels", channels, 1), ("max_train_frames", max_train_frames, 1), ("ckpt_every", ckpt_every, 1),
+                             ("chunk_size", chunk_size, 1), ("context", context, 0)):
+        if value is not None: check_number(value, name, integer=True, low=low)
+    check_number(lr, "lr", low=0, open_low=True)
+    if noise_sigma is not None and not (isinstance(noise_sigma, (int, float)) and 0 < noise_sigma < 255):
+        raise NoiseLevelError(f"noise_sigma: expected a positive Gaussian σ on the 0-255 scale, got {noise_sigma!r}")
+    device = check_device(device)
     noisy_path, out_path = Path(noisy_path), Path(out_path)
+    ckpt_path = Path(checkpoint) if checkpoint is not None else out_path.with_name(out_path.name + ".ckpt")
+    model_path = out_path.with_name(out_path.name + ".model.pt")
+    guard_paths({"noisy video": noisy_path}, [Output(out_path, "output video", tuple(_CONTAINERS)),
+                                              Output(ckpt_path, "training checkpoint", own=lambda p: _own_training_state(p, channels)),
+                                              Output(model_path, "model checkpoint", own=lambda p: _own_model(p, noisy_path))], overwrite)
     if not noisy_path.is_file(): raise VideoFileError(f"noisy video {str(noisy_path)!r}: no such file")
     info = video_info(noisy_path)
     if info.frames < 2:
@@ -188,6 +223,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
         raise ShapeError(f"noisy video {str(noisy_path)!r}: frames are {info.height}x{info.width}, smaller than the "
                          f"{MIN_SIDE}x{MIN_SIDE} the network's blind-spot lattice and the flow estimator need")
     if codec is None: codec = "ffv1" if out_path.suffix.lower() == ".mkv" else "h264"
+    writer = VideoWriter(out_path, fps=info.fps or 25, codec=codec, **({} if codec == "ffv1" else {"crf": 12}))   # checks codec and container now
     window = max(2, min(window, info.frames))
     chunk_size = max(1, window - 1) if chunk_size is None else chunk_size   # inference calls of ~ the training window (see below)
     context = window // 2 if context is None else context
@@ -201,31 +237,28 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                                   "constant or noise-free, there is nothing for a self-supervised denoiser to learn; pass --sigma to force a level")
         if noise_sigma < 2:
             warnings.warn(f"{noisy_path}: estimated noise sigma is only {noise_sigma:.2f} (0-255); the video looks nearly clean")
-    elif not (isinstance(noise_sigma, (int, float)) and 0 < noise_sigma < 255):
-        raise NoiseLevelError(f"noise_sigma: expected a positive Gaussian σ on the 0-255 scale, got {noise_sigma!r}")
-    model_cfg = STBNConfig(flow="dis", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
+    model_cfg = _model_config(channels, noise_sigma)
     with torch.random.fork_rng(devices=[]):                              # the initial weights are a function of `seed` only
         torch.manual_seed(seed); model = STBN(model_cfg)
     with torch.no_grad():
         flows = [tuple(f[0] for f in model.estimate_flows(s[None])) for s in segments]
     dataset = NoisyClipWindows(segments, flows, window, crop, length=max(steps * batch_size, batch_size), seed=seed)
-    ckpt_path = Path(checkpoint) if checkpoint is not None else out_path.with_name(out_path.name + ".ckpt")
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
     result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks)
     _tag_checkpoint(ckpt_path, model_cfg, float(noise_sigma))
-    model_path = save_model(out_path.with_name(out_path.name + ".model.pt"), model, model_cfg,
-                            data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
-                                  "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop},
-                            preset="self-supervised (restorekit denoise)",
-                            metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
+    save_model(model_path, model, model_cfg,
+               data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
+                     "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop},
+               preset="self-supervised (restorekit denoise)",
+               metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
     t_trained = time.perf_counter()
-    with VideoWriter(out_path, fps=info.fps or 25, codec=codec, **({} if codec == "ffv1" else {"crf": 12})) as writer:
+    with writer:
         for chunk in denoise_chunks(model, iter_video(noisy_path, chunk_size=max(chunk_size, 16)), chunk_size, context, device):
             writer.write(chunk)
     return DenoiseResult(out_path, float(noise_sigma), sigma_estimated, writer.frames, model, result,
-                         t_trained - t_start, time.perf_counter() - t_trained, ckpt_path, Path(model_path))
+                         t_trained - t_start, time.perf_counter() - t_trained, ckpt_path, model_path)
 
 # %% ../nbs/42_denoise.ipynb #128d7906
 class NoisyOnly(Dataset):
@@ -281,26 +314,29 @@ def evaluate_denoiser(model: STBN, # trained model
 def _denoise_command(args) -> int:
     budget = {k: getattr(args, k) for k in ("steps", "crop") if getattr(args, k) is not None} # else denoise_video's defaults
     res = denoise_video(args.noisy, args.output, noise_sigma=args.sigma, checkpoint=args.checkpoint, resume=not args.no_resume,
-                        device=args.device, seed=args.seed, progress=True, **budget)
+                        device=args.device, seed=args.seed, progress=True, overwrite=args.overwrite, **budget)
     how = "estimated" if res.sigma_estimated else "given"
     print(f"restorekit denoise: wrote {res.frames} frames to {res.path} (sigma {res.noise_sigma:.2f} {how}; "
           f"training {res.train_time:.0f} s, inference {res.infer_time:.0f} s; checkpoint {res.checkpoint})", file=sys.stderr)
     return 0
 
 def add_cli(subparsers) -> argparse.ArgumentParser:
-    "Register `denoise NOISY -o OUT [--sigma S] [--steps N] [--crop C] [--checkpoint PATH] [--no-resume] [--seed K] [--device D]`."
+    "Register `denoise NOISY -o OUT [--sigma S] [--steps N] [--crop C] [--checkpoint PATH] [--no-resume] [--overwrite] [--seed K] [--device D] [--threads N]`."
     p = subparsers.add_parser("denoise", help="denoise a video self-supervised: train STBN on the clip itself, then clean it",
                               description="Train STBN on the noisy video itself (no clean data, no weights) and write the denoised video. "
-                                          "Re-running the same command resumes training from the checkpoint.")
+                                          "Re-running the same command resumes training from the checkpoint (OUT.ckpt); it refuses to "
+                                          "replace an existing OUT or OUT.model.pt unless --overwrite is given.")
     p.add_argument("noisy", type=Path, help="the noisy video")
     p.add_argument("-o", "--output", type=Path, required=True, help="output video (.mkv lossless FFV1, .mp4 H.264)")
-    p.add_argument("--sigma", type=float, default=None, help="noise std on the 0-255 scale (default: estimated from the video)")
+    p.add_argument("--sigma", type=noise_sigma_arg, default=None, help="noise std on the 0-255 scale (default: estimated from the video)")
     defaults = inspect.signature(denoise_video).parameters
-    p.add_argument("--steps", type=int, default=None, help=f"training steps (default {defaults['steps'].default})")
-    p.add_argument("--crop", type=int, default=None, help=f"training crop size in pixels (default {defaults['crop'].default})")
+    p.add_argument("--steps", type=positive_int, default=None, help=f"training steps (default {defaults['steps'].default})")
+    p.add_argument("--crop", type=number_arg(integer=True, low=MIN_SIDE), default=None, help=f"training crop size in pixels (default {defaults['crop'].default})")
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file (default: OUT.ckpt)")
     p.add_argument("--no-resume", action="store_true", help="start training from scratch even if the checkpoint exists")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT, OUT.model.pt or checkpoint that is not this command's own")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", type=device_arg, default="cpu", help="torch device (default cpu)")
+    add_threads_option(p)
     p.set_defaults(func=_denoise_command)
     return p

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ShapeError, check_clip, check_flow
+from .guard import check_number
 from .warp import warp
 
 # %% auto #0
@@ -63,6 +64,7 @@ def psnr(pred: torch.Tensor, # restored frames `(B, C, H, W)` / clip `(T, C, H, 
          max_db: float | None = 100.0, # value returned for identical frames (None: inf)
         ) -> torch.Tensor: # PSNR in dB, shape set by `reduction`
     "Peak signal-to-noise ratio in dB, computed per frame and averaged per `reduction`."
+    data_range = check_number(data_range, "data_range", low=0, open_low=True)
     pred, target, lead = _paired_frames(pred, target)
     if y_channel: pred, target = rgb_to_y(pred), rgb_to_y(target)
     pred, target = _crop_border(pred, crop), _crop_border(target, crop)
@@ -102,6 +104,7 @@ def ssim(pred: torch.Tensor, # restored frames `(B, C, H, W)` / clip `(T, C, H, 
          k2: float = 0.03, # contrast stabiliser, C2 = (k2 R)^2
         ) -> torch.Tensor: # SSIM in [-1, 1], shape set by `reduction`
     "Structural similarity with a Gaussian window, channel-averaged, per frame then reduced (differentiable)."
+    data_range = check_number(data_range, "data_range", low=0, open_low=True)
     pred, target, lead = _paired_frames(pred, target)
     if y_channel: pred, target = rgb_to_y(pred), rgb_to_y(target)
     pred, target = _crop_border(pred, crop), _crop_border(target, crop)

@@ -26,6 +26,7 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
 from .core import ConfigError, RestoreKitError, atomic_write_bytes, seed_everything
+from .guard import load_failure
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'CheckpointError', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer',
@@ -244,7 +245,7 @@ def load_checkpoint(path, # a file written by `save_checkpoint`
     try: ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
         raise CheckpointError(f"checkpoint {str(path)!r}: cannot be read as a torch checkpoint of tensors and plain values "
-                              f"(truncated, corrupt or pickled objects?): {type(e).__name__}: {e}") from e
+                              f"(truncated, corrupt or pickled objects?): {load_failure(e)}") from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != _FORMAT:
         raise CheckpointError(f"checkpoint {str(path)!r}: not a restorekit checkpoint (expected a dict written by save_checkpoint)")
     return ckpt

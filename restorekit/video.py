@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .core import ConfigError, ShapeError, VideoFileError, check_clip
+from .guard import OptionError, check_number
 
 # %% auto #0
 __all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip', 'VideoInfo',
@@ -62,6 +63,9 @@ def _open_video(path):
         container.close()
         raise VideoFileError(f"{path}: contains no video stream; {expected}")
     stream = container.streams.video[0]
+    if stream.codec_context is None:
+        container.close()
+        raise VideoFileError(f"{path}: its video stream has no decoder parameters; {expected} — is it truncated or corrupt?")
     if stream.codec_context.name in _TEXT_CODECS:
         container.close()
         raise VideoFileError(f"{path}: holds text, which FFmpeg would only render as ANSI art; {expected}")
@@ -69,24 +73,46 @@ def _open_video(path):
 
 def _check_range(start: int, end: int | None):
     if start < 0 or (end is not None and end <= start):
-        raise ValueError(f"frame range: expected 0 <= start < end, got start={start}, end={end}")
+        raise OptionError(f"frame range: expected 0 <= start < end, got start={start}, end={end}")
+
+def _declared_seconds(container, stream) -> float | None:
+    "Duration of the video stream as the container states it, in seconds (None if it states none)."
+    if stream.duration and stream.time_base: return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION")   # Matroska writes it per track as HH:MM:SS.nnnnnnnnn
+    if tag:
+        try: h, m, s = tag.split(":"); return int(h) * 3600 + int(m) * 60 + float(s)
+        except ValueError: pass
+    if container.duration and len(container.streams) == 1: return container.duration / av.time_base
+    return None
 
 def _decode_rgb(path: Path, container, stream, start: int = 0, end: int | None = None):
     "Yield the frames `[start, end)` of `stream` as `(H, W, 3)` uint8 RGB arrays; close the container at the end."
-    n, declared = 0, stream.frames
+    n, declared, first_pts, last = 0, stream.frames, None, None
     try:
+        declared_s = _declared_seconds(container, stream)
         for frame in container.decode(stream):
             if end is not None and n >= end: break
             if n >= start: yield frame.to_ndarray(format="rgb24")
+            if frame.pts is not None and frame.time_base:
+                if first_pts is None: first_pts = float(frame.pts * frame.time_base)
+                last = frame
             n += 1
     except av.error.FFmpegError as e:
         raise VideoFileError(f"{path}: decoding failed after {n} frames ({_reason(e)}); expected a complete video — is the file truncated or corrupt?") from e
     finally:
         container.close()
     if n == 0: raise VideoFileError(f"{path}: no frame could be decoded; expected a video with at least one frame")
-    if (end is None or n < end) and 0 < n < declared:
+    at_end = end is None or n < end
+    if at_end and 0 < n < declared:
         raise VideoFileError(f"{path}: the container declares {declared} frames but only {n} could be decoded; expected a complete file — is it truncated?")
-    if n <= start: raise ValueError(f"frame range: start={start} is past the last frame of {path} ({n} frames)")
+    if at_end and declared_s is not None and last is not None:
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        step = float(last.duration * last.time_base) if last.duration else 1 / rate
+        decoded_s = float(last.pts * last.time_base) + step - min(0.0, first_pts)   # end of the last frame
+        if declared_s - decoded_s > step / 2 + 0.002:   # half a frame, plus the millisecond rounding of stored durations
+            raise VideoFileError(f"{path}: decoded {n} frames ({decoded_s:.3f} s) but the container declares {declared_s:.3f} s "
+                                 f"(about {round(declared_s * rate)} frames at {rate:g} fps); expected a complete file — is it truncated?")
+    if n <= start: raise OptionError(f"frame range: start={start} is past the last frame of {path} ({n} frames)")
 
 def _to_clip(frames: list, device=None) -> torch.Tensor:
     return torch.from_numpy(np.stack(frames)).to(device or "cpu").permute(0, 3, 1, 2).float().div_(255)
@@ -109,7 +135,7 @@ def iter_video(path, # video file to decode
               ): # generator of float32 RGB chunks `(t, 3, H, W)`, t <= chunk_size
     "Decode a video lazily, yielding successive `(t, 3, H, W)` chunks so that a long file never has to fit in memory."
     _check_range(start, end)
-    if chunk_size < 1: raise ValueError(f"chunk_size: expected a positive number of frames, got {chunk_size}")
+    check_number(chunk_size, "chunk_size", integer=True, low=1)
     frames = _decode_rgb(*_open_video(path), start, end)
     def chunks():
         buffer = []
@@ -160,7 +186,7 @@ VIDEO_CODECS = {"h264": "libx264", "h265": "libx265", "ffv1": "ffv1"}
 _CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
 def _encoder_options(codec: str, crf, qp, preset: str) -> dict:
-    if crf is not None and qp is not None: raise ValueError("write_video: give crf or qp, not both")
+    if crf is not None and qp is not None: raise OptionError("write_video: give crf or qp, not both")
     if codec == "ffv1": return {}
     rate = {"qp": str(int(qp))} if qp is not None else {"crf": str(18 if crf is None else crf)}
     extra = {"x265-params": "log-level=none"} if codec == "h265" else {}
@@ -182,7 +208,7 @@ def write_video(clip: torch.Tensor, # float clip in [0, 1], `(T, 3, H, W)`
     fmt = _CONTAINERS.get(path.suffix.lower())
     if fmt is None: raise ConfigError(f"{path}: unknown container {path.suffix!r}; expected one of {sorted(_CONTAINERS)}")
     if codec == "ffv1" and fmt != "matroska": raise ConfigError(f"{path}: FFV1 is written to Matroska; expected a .mkv path")
-    if fps <= 0: raise ValueError(f"fps: expected a positive frame rate, got {fps}")
+    fps = check_number(fps, "fps", low=0, open_low=True)
     t, _, h, w = clip.shape
     if pix_fmt is None: pix_fmt = "bgr0" if codec == "ffv1" else ("yuv420p" if h % 2 == 0 and w % 2 == 0 else "yuv444p")
     if pix_fmt in ("yuv420p", "yuv422p") and (h % 2 or w % 2):

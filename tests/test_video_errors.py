@@ -76,3 +76,19 @@ def test_odd_size_round_trips(tmp_path):
     clip = torch.randint(0, 256, (3, 3, 143, 175), generator=torch.Generator().manual_seed(1)).float() / 255
     assert torch.equal(read_video(write_video(clip, tmp_path / "x.mkv", codec="ffv1")), clip)
     assert read_video(write_video(clip, tmp_path / "x.mp4")).shape == (3, 3, 143, 175)
+
+
+@pytest.mark.parametrize("codec, suffix", [("ffv1", ".mkv"), ("h264", ".mkv"), ("h265", ".mkv"), ("h264", ".mp4"), ("h265", ".mp4"),
+                                           ("h264", ".mov")])
+def test_every_cut_of_every_written_container_is_refused(tmp_path, codec, suffix):
+    "Cut after every 1% of the file: each reader raises VideoFileError naming the file, never returns fewer frames."
+    clip = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    data = write_video(clip, tmp_path / f"whole{suffix}", codec=codec).read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    for percent in range(1, 100):
+        cut.write_bytes(data[: len(data) * percent // 100])
+        for reader in (read_video, lambda p: list(iter_video(p, chunk_size=3))):
+            with pytest.raises(VideoFileError) as info:
+                reader(cut)
+            assert str(cut) in str(info.value) and "expected" in str(info.value), (percent, str(info.value))
+    assert read_video(tmp_path / f"whole{suffix}").shape == (8, 3, 32, 32)
