@@ -99,7 +99,7 @@ def test_streamed_output_equals_the_buffered_path(clip_files, tmp_path, monkeypa
     monkeypatch.setattr(VideoWriter, "write", lambda self, chunk: (sizes.append(chunk.shape[0]), original(self, chunk))[1])
     res = denoise_video(d / "noisy.mkv", tmp_path / name, noise_sigma=30, steps=2, chunk_size=3, context=1, **SMALL)
     assert sizes == [3, 3, 2] and res.frames == 8
-    # the buffered path of session 1: gather every 8-bit frame, then write_video the whole clip
+    # the buffered path: gather every 8-bit frame, then write_video the whole clip
     chunks = denoise_chunks(res.model, iter_video(d / "noisy.mkv", chunk_size=3), 3, 1)
     buffered = torch.cat([c.mul(255).round().to(torch.uint8) for c in chunks]).float().div(255)
     write_video(buffered, tmp_path / ("buffered" + res.path.suffix), codec=codec, **({} if codec == "ffv1" else {"crf": 12}))
