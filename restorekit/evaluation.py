@@ -26,8 +26,8 @@ from .warp import resize_flow
 
 # %% auto #0
 __all__ = ['DEFAULT_SCORES', 'table_eval_seed', 'eval_set_hash', 'EvalSet', 'WindowScores', 'score_windows', 'flow_pairs',
-           'dis_flows', 'flow_errors', 'flow_failures', 'blindspot_leak', 'state_dict_hash', 'seeded_init_hash',
-           'RunClock', 'scratch_output']
+           'dis_flows', 'flow_errors', 'flow_failures', 'blindspot_leak', 'rate_share', 'state_dict_hash',
+           'seeded_init_hash', 'RunClock', 'scratch_output']
 
 # %% ../nbs/16_evaluation.ipynb #cab9c9ce
 def table_eval_seed(table: str, # the table's key, e.g. "jffra_t5"
@@ -194,6 +194,18 @@ def blindspot_leak(prediction: Callable, # clips `(B, T, C, H, W)` -> blind-spot
     peaks = maps.flatten(1).max(1).values
     if float(peaks.min()) == 0.0: raise ShapeError("prediction: an output pixel has zero gradient w.r.t. the whole frame; the leak is undefined")
     return float(torch.stack([m[y, x] for m, (y, x) in zip(maps, pixels)]).div(peaks).mean())
+
+# %% ../nbs/16_evaluation.ipynb #18c69977
+def rate_share(history: list, # training log: dicts with "step", "loss" and "bpp" (restorekit.train's history)
+               rate_weight: float, # λ the loss multiplied the bits per pixel by (0 when the rate term is off)
+               after_step: int = 0, # only entries with step > after_step count (e.g. after a stage without the rate term)
+              ) -> float: # Σ λ·bpp / Σ loss over those entries; 0.0 if there are none
+    "Share of the rate term λ·bpp in the logged training loss."
+    entries = [h for h in history if h["step"] > after_step]
+    if not entries or rate_weight == 0: return 0.0
+    missing = [h["step"] for h in entries if "bpp" not in h or "loss" not in h]
+    if missing: raise ShapeError(f"history: entries at steps {missing[:5]} lack 'loss' or 'bpp'; expected the log of a rate-distortion loss")
+    return float(rate_weight * sum(h["bpp"] for h in entries) / sum(h["loss"] for h in entries))
 
 # %% ../nbs/16_evaluation.ipynb #ddcb517c
 def state_dict_hash(model: torch.nn.Module, # any module
