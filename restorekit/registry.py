@@ -127,7 +127,7 @@ def runnable_tables() -> list:
 # %% ../nbs/11_registry.ipynb #5ab6bb69
 def _model_presets(smoke: dict | None = None, cpu: dict | None = None, paper: dict | None = None) -> dict:
     base = {"smoke": dict(iters=4, batch_size=1, crop=32, n_frames=3, channels=8, n_train=2, n_eval=1),
-            "cpu": dict(iters=3000, batch_size=4, crop=64, n_frames=7, channels=32, n_train=16, n_eval=4),
+            "cpu": dict(iters=3000, batch_size=4, crop=64, n_frames=7, channels=32, n_train=16, n_eval=16),
             "paper": dict(iters=300_000, batch_size=8, crop=256, n_frames=7, channels=64, n_train=240, n_eval=30)}
     for k, extra in (("smoke", smoke), ("cpu", cpu), ("paper", paper)): base[k].update(extra or {})
     return base
@@ -142,7 +142,7 @@ register_table(AblationTable(
           _V("no_flow_refinement", {"alignment": "flow", "flow_refinement": False}, 29.45, "Attention without refined flow"),
           _V("jffr", {"alignment": "flow", "flow_refinement": True}, 35.15, "JFFR")],
     presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(iters=300_000, crop=256, n_frames=3),
-                           cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=8, lr=2e-3,
+                           cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=16, lr=2e-3,
                                     sources="synthetic", max_translation=1.5)),
     description="Replaces the warp-then-attend block with attention that aligns by itself (mutual self-attention, "
                 "learnable offsets) or with attention on the unrefined initial flow. The paper reports JFFR far ahead (35.15 dB)."))
@@ -153,7 +153,7 @@ register_table(AblationTable(
     rows=[_V("no_temporal_loss", {"temporal_loss": False}, 0.372, "JFFRA without temporal loss"),
           _V("temporal_loss", {"temporal_loss": True}, 0.354, "JFFRA with temporal loss")],
     presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3),
-                           cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=8, lr=2e-3,
+                           cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=16, lr=2e-3,
                                     sources="synthetic", noise_sigma=30.0)),
     description="Trains with and without the masked temporal loss of Eq 14-15 and measures flicker as the "
                 "occlusion-masked warping error between consecutive outputs; lower is better."))
@@ -164,7 +164,7 @@ register_table(AblationTable(
     rows=[_V("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"}, 31.88, "RAFT, supervised"),
           _V("pwclite_supervised", {"flow_net": "pwclite", "flow_training": "supervised"}, 31.79, "pwclite, supervised"),
           _V("pwclite_unsupervised", {"flow_net": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
-    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8), cpu=dict(iters=250, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, scale=4,
+    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8), cpu=dict(iters=250, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, scale=4,
                                                                                          lr=1e-3, flow_preset="smoke", flow_steps=0, sources="synthetic,bikes,carphone"),
                            paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000)),
     description="No pretrained RAFT exists here: supervised flow nets are trained on synthetic clips with exact flow, "
@@ -177,7 +177,7 @@ register_table(AblationTable(
           for n, s2svr, edvr in ((5, 28.10, 28.05), (15, 29.25, 28.80), (30, 28.53, 28.01), (50, 28.34, 27.77))
           for kind, prop, val, label in (("s2svr", "seq2seq", s2svr, "S2SVR"), ("sliding", "sliding_window", edvr, "EDVR (sliding window)"))],
     paper_ordering=tuple((f"sliding_len{n}", f"s2svr_len{n}") for n in (5, 15, 30, 50)),
-    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, length_scale=0.2), cpu=dict(iters=300, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4,
+    presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, length_scale=0.2), cpu=dict(iters=300, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16,
                                                                                                                scale=4, length_scale=1.0, sources="synthetic,bikes"),
                            paper=dict(scale=4, crop=64, length_scale=1.0)),
     description="The paper's claim is per length: the recurrent seq2seq model beats the sliding window, "
@@ -191,7 +191,7 @@ register_table(AblationTable(
           _V("srfe", {"bsa": True, "srfe": True, "flow_refinement": False}, 32.68, "+ SRFE"),
           _V("flow_refinement", {"bsa": True, "srfe": True, "flow_refinement": True}, 32.76, "+ flow refinement")],
     presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
-                           cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, noise_sigma=30)),
+                           cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=30)),
     description="Cumulative: each row adds one module to the propagation baseline; every row trains self-supervised "
                 "on noisy clips only."))
 
@@ -202,12 +202,12 @@ register_table(AblationTable(
           _V("bilinear", {"warp_mode": "bilinear"}, None, "Bilinear warping")],
     paper_ordering=(("bilinear", "nearest"),),
     presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
-                           cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, noise_sigma=30)),
+                           cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=30)),
     description="STBN Fig. 4/7 (no numbers): bilinear warping averages neighbouring noisy pixels, correlating the noise "
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
 
 _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigma=50),
-                               cpu=dict(iters=200, batch_size=4, crop=32, n_frames=5, channels=16, n_train=64, n_eval=8, noise_sigma=50))
+                               cpu=dict(iters=200, batch_size=4, crop=32, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=50))
 
 register_table(AblationTable(
     name="ncfl_t5", paper="NCFL", title="Added modules of the compression-based model (Set8, sigma=50)",

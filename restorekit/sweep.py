@@ -24,7 +24,7 @@ from .store import ResultsStore, params_hash
 from .train import code_version
 
 # %% auto #0
-__all__ = ['RESERVED_PARAMETERS', 'STORE_NAME', 'library_versions', 'write_record', 'reproducible_part', 'RunSpec',
+__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'STORE_NAME', 'library_versions', 'write_record', 'reproducible_part', 'RunSpec',
            'notebook_parameters', 'config_dir', 'plan_sweep', 'execute_run', 'SweepResult', 'run_sweep',
            'ordering_verdict', 'RenderedTable', 'render_table', 'render_tables']
 
@@ -45,6 +45,12 @@ def write_record(output, # path of the JSON record (the notebook's `output` para
                  metrics: dict, # metric name -> float; must hold every column of the table
                  parameters: dict, # the notebook's parameters (`output` is left out of the record)
                  timings: dict | None = None, # seconds per phase; excluded from reproducibility checks
+                 *,
+                 eval_set: dict | None = None, # {"hash": str, "n": int, "seed": int} of the fixed evaluation set (`EvalSet.record()`)
+                 per_item: dict | None = None, # metric -> [score per evaluation window], in the set's order
+                 init_hash: str | None = None, # hash of the model's state dict right after construction
+                 cpu_time: float | None = None, # CPU seconds of the run (all threads); excluded from reproducibility checks
+                 wall_time: float | None = None, # wall-clock seconds of the run; excluded from reproducibility checks
                 ) -> dict:
     "Write one run's record atomically as sorted JSON; returns it."
     bad = {k: v for k, v in metrics.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
@@ -52,12 +58,31 @@ def write_record(output, # path of the JSON record (the notebook's `output` para
     record = {"metrics": {k: float(v) for k, v in metrics.items()},
               "parameters": {k: v for k, v in parameters.items() if k != "output"},
               "timings": dict(timings or {}), "versions": library_versions()}
+    if eval_set is not None:
+        if not isinstance(eval_set, dict) or set(eval_set) != {"hash", "n", "seed"} or not isinstance(eval_set["hash"], str):
+            raise ValueError(f"eval_set: expected {{'hash': str, 'n': int, 'seed': int}}, got {eval_set!r}")
+        record["eval_set"] = {"hash": eval_set["hash"], "n": int(eval_set["n"]), "seed": int(eval_set["seed"])}
+    if per_item is not None:
+        for name, values in per_item.items():
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+                raise ValueError(f"per_item[{name!r}]: expected finite numbers, one per evaluation window")
+            if eval_set is not None and len(values) != record["eval_set"]["n"]:
+                raise ValueError(f"per_item[{name!r}]: expected {record['eval_set']['n']} scores (one per evaluation window), got {len(values)}")
+        record["per_item"] = {k: [float(v) for v in vs] for k, vs in per_item.items()}
+    if init_hash is not None: record["init_hash"] = str(init_hash)
+    for name, seconds in (("cpu_time", cpu_time), ("wall_time", wall_time)):
+        if seconds is not None:
+            if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+                raise ValueError(f"{name}: expected a non-negative number of seconds, got {seconds!r}")
+            record[name] = float(seconds)
     atomic_write_text(output, json.dumps(record, sort_keys=True, indent=1) + "\n")
     return record
 
+TIMING_KEYS = ("timings", "cpu_time", "wall_time")
+
 def reproducible_part(record: dict) -> str:
-    "The part of a record that must be bit-identical for the same seed (everything but timings), as text."
-    return json.dumps({k: v for k, v in record.items() if k != "timings"}, sort_keys=True)
+    "The part of a record that must be bit-identical for the same seed (everything but the timings), as text."
+    return json.dumps({k: v for k, v in record.items() if k not in TIMING_KEYS}, sort_keys=True)
 
 # %% ../nbs/13_sweep.ipynb #1e059ae5
 @dataclass
