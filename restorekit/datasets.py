@@ -22,8 +22,8 @@ from .degrade import TASKS, degrade
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'SET8_SEQUENCES', 'REDS4_CLIPS', 'DVD_TEST_CLIPS', 'LAYOUTS', 'DataRootError', 'FolderClip',
-           'Layout', 'dataset_clips', 'read_frame', 'FolderDataset', 'folder_dataset', 'miniature_frame',
-           'write_miniature']
+           'Layout', 'dataset_clips', 'read_frame', 'FolderDataset', 'folder_dataset', 'train_eval_sets',
+           'miniature_frame', 'write_miniature']
 
 # %% ../nbs/07a_datasets.ipynb #e2984b49
 class DataRootError(RestoreKitError, FileNotFoundError):
@@ -261,6 +261,24 @@ def folder_dataset(spec: str, # "<layout>/<split>", e.g. "reds/reds4"
     return FolderDataset(clips, task, source=spec, **kwargs)
 
 # %% ../nbs/07a_datasets.ipynb #1edc064b
+def train_eval_sets(data: dict, # {"train": spec, "eval": spec}, e.g. an `AblationTable.data`
+                    root, # the data root
+                    task: str, # the task (must match the LQ a paired dataset ships)
+                    n_frames: int, # frames per training window
+                    crop: int, # training crop (HQ)
+                    n_train: int, # training windows (random clip, start and crop each)
+                    n_eval: int, # evaluation windows, spread evenly over the tiled windows; 0: all of them
+                    seed: int = 0, # seeds both
+                    eval_frames: int | None = None, # frames per evaluation window (default `n_frames`)
+                    **degrade_kwargs, # on-the-fly degradation overrides, e.g. sigma=30
+                   ) -> tuple: # (train `FolderDataset`, eval `FolderDataset`)
+    "A table's training windows (random crops) and evaluation windows (whole frames, tiled in order) from the data root."
+    train = folder_dataset(data["train"], root, task, n_frames=n_frames, crop=crop, length=n_train, seed=seed, **degrade_kwargs)
+    evals = folder_dataset(data["eval"], root, task, n_frames=eval_frames or n_frames, crop=0, length=n_eval or None, seed=seed,
+                           random_windows=False, **degrade_kwargs)
+    return train, evals
+
+# %% ../nbs/07a_datasets.ipynb #7412f808
 @functools.lru_cache(maxsize=4)
 def _photo(height: int, width: int) -> np.ndarray:
     from skimage.data import astronaut
