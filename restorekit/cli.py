@@ -16,7 +16,7 @@ from .core import ConfigError, RestoreKitError
 from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
 from .store import ResultsStore
-from .sweep import STORE_NAME, config_dir, render_tables, run_sweep
+from .sweep import STORE_NAME, config_dir, notebook_parameters, render_tables, run_sweep
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'check_data_root', 'build_parser', 'main']
@@ -50,6 +50,9 @@ def check_data_root(table: str, # a registered table key
     from restorekit.datasets import dataset_clips
     tab = get_table(table)
     if not tab.data: raise ConfigError(f"--data-root: table {table!r} runs on synthetic clips only; it names no dataset to read")
+    if "data_root" not in notebook_parameters(tab.notebook_path()):
+        raise ConfigError(f"--data-root: the notebook {tab.notebook} of table {table!r} has no data_root parameter, so it cannot read "
+                          f"the paper's data ({', '.join(f'{k}: {v}' for k, v in tab.data.items())}); run it without --data-root")
     for spec in dict.fromkeys(tab.data.values()): dataset_clips(spec, root)
     return dict(tab.data)
 
