@@ -143,7 +143,7 @@ register_table(AblationTable(
           _V("learnable_offset", {"alignment": "learnable_offset", "flow_refinement": False}, 28.72, "Attention with learnable offset"),
           _V("no_flow_refinement", {"alignment": "flow", "flow_refinement": False}, 29.45, "Attention without refined flow"),
           _V("jffr", {"alignment": "flow", "flow_refinement": True}, 35.15, "JFFR")],
-    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(iters=300_000, crop=256, n_frames=3),
+    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(iters=300_000, crop=256, n_frames=3, num_workers=4),
                            cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=8, lr=2e-3,
                                     sources="synthetic", max_translation=1.5)),
     description="Replaces the warp-then-attend block with attention that aligns by itself (mutual self-attention, "
@@ -155,7 +155,7 @@ register_table(AblationTable(
     data={"train": "davis/train", "eval": "set8/test"},
     rows=[_V("no_temporal_loss", {"temporal_loss": False}, 0.372, "JFFRA without temporal loss"),
           _V("temporal_loss", {"temporal_loss": True}, 0.354, "JFFRA with temporal loss")],
-    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3),
+    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3, num_workers=4),
                            cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=8, lr=2e-3,
                                     sources="synthetic", noise_sigma=30.0)),
     description="Trains with and without the masked temporal loss of Eq 14-15 and measures flicker as the "
@@ -170,7 +170,7 @@ register_table(AblationTable(
           _V("pwclite_unsupervised", {"flow_net": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
     presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8), cpu=dict(iters=250, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, scale=4,
                                                                                          lr=1e-3, flow_preset="smoke", flow_steps=0, sources="synthetic,bikes,carphone"),
-                           paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000)),
+                           paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000, num_workers=4)),
     description="No pretrained RAFT exists here: supervised flow nets are trained on synthetic clips with exact flow, "
                 "the unsupervised one with S2SVR's teacher/student distillation on the restoration data."))
 
@@ -184,7 +184,7 @@ register_table(AblationTable(
     paper_ordering=tuple((f"sliding_len{n}", f"s2svr_len{n}") for n in (5, 15, 30, 50)),
     presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, length_scale=0.2), cpu=dict(iters=300, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4,
                                                                                                                scale=4, length_scale=1.0, sources="synthetic,bikes"),
-                           paper=dict(scale=4, crop=64, length_scale=1.0)),
+                           paper=dict(scale=4, crop=64, length_scale=1.0, num_workers=4)),
     description="The paper's claim is per length: the recurrent seq2seq model beats the sliding window, "
                 "by a margin that grows with the sequence length (+0.05 dB at 5 frames, +0.57 dB at 50)."))
 
@@ -196,7 +196,7 @@ register_table(AblationTable(
           _V("bsa", {"bsa": True, "srfe": False, "flow_refinement": False}, 32.49, "+ BSA"),
           _V("srfe", {"bsa": True, "srfe": True, "flow_refinement": False}, 32.68, "+ SRFE"),
           _V("flow_refinement", {"bsa": True, "srfe": True, "flow_refinement": True}, 32.76, "+ flow refinement")],
-    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
+    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128, num_workers=4),
                            cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, noise_sigma=30)),
     description="Cumulative: each row adds one module to the propagation baseline; every row trains self-supervised "
                 "on noisy clips only."))
@@ -208,7 +208,7 @@ register_table(AblationTable(
     rows=[_V("nearest", {"warp_mode": "nearest"}, None, "Nearest-neighbour warping"),
           _V("bilinear", {"warp_mode": "bilinear"}, None, "Bilinear warping")],
     paper_ordering=(("bilinear", "nearest"),),
-    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
+    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128, num_workers=4),
                            cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=4, noise_sigma=30)),
     description="STBN Fig. 4/7 (no numbers): bilinear warping averages neighbouring noisy pixels, correlating the noise "
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
