@@ -199,9 +199,10 @@ class FolderDataset(Dataset):
         self.random_windows, self.source, self.degrade_kwargs = random_windows, source, degrade_kwargs
         self.tiles = [(i, s) for i, c in enumerate(self.clips) for s in range(0, len(c.hq) - n_load + 1, n_frames)]
         self.length = int(length) if length is not None else (1000 if random_windows else len(self.tiles))
-        if not random_windows and length is not None:       # an evenly spread subset of the tiled windows
-            self.tiles = [self.tiles[k * len(self.tiles) // self.length] for k in range(min(self.length, len(self.tiles)))]
-            self.length = len(self.tiles)
+        if not random_windows and length is not None:       # an evenly spread subset of the tiled windows (all of them if fewer)
+            n = min(self.length, len(self.tiles))
+            self.tiles = [self.tiles[k * len(self.tiles) // n] for k in range(n)]
+            self.length = n
 
     def __len__(self): return self.length
 
