@@ -16,10 +16,10 @@ from .core import ConfigError, RestoreKitError
 from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
 from .store import ResultsStore
-from .sweep import STORE_NAME, config_dir, render_tables, run_sweep
+from .sweep import STORE_NAME, config_dir, notebook_parameters, render_tables, run_sweep
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'build_parser', 'main']
+__all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'check_data_root', 'build_parser', 'main']
 
 # %% ../nbs/14_cli.ipynb #dd46d7f8
 SUBCOMMANDS: dict = {}
@@ -43,8 +43,24 @@ def parse_assignment(text: str) -> tuple:
 # %% ../nbs/14_cli.ipynb #868f7030
 def _say(msg: str): print(msg, file=sys.stderr, flush=True)
 
+def check_data_root(table: str, # a registered table key
+                    root, # the folder holding the datasets' folders (DAVIS/, Set8/, REDS/, ...)
+                   ) -> dict: # {"train": spec, "eval": spec} of the table, every split found under `root`
+    "Refuse, before anything runs, a data root that lacks a dataset, split or frame the table's `data` names."
+    from restorekit.datasets import dataset_clips
+    tab = get_table(table)
+    if not tab.data: raise ConfigError(f"--data-root: table {table!r} runs on synthetic clips only; it names no dataset to read")
+    if "data_root" not in notebook_parameters(tab.notebook_path()):
+        raise ConfigError(f"--data-root: the notebook {tab.notebook} of table {table!r} has no data_root parameter, so it cannot read "
+                          f"the paper's data ({', '.join(f'{k}: {v}' for k, v in tab.data.items())}); run it without --data-root")
+    for spec in dict.fromkeys(tab.data.values()): dataset_clips(spec, root)
+    return dict(tab.data)
+
 def _ablate(args) -> int:
     overrides = dict(parse_assignment(s) for s in args.set or [])
+    if args.data_root:
+        check_data_root(args.table, args.data_root)
+        overrides["data_root"] = str(Path(args.data_root).expanduser().resolve())
     res = run_sweep(args.table, preset=args.preset, seeds=args.seeds, workers=args.workers, executor=args.executor,
                     address=args.address, out_dir=args.out, overrides=overrides, variants=args.variant, log=_say)
     print(res.rendered.text())
@@ -65,6 +81,7 @@ def _build_ablate(sub):
     p.add_argument("--out", type=out_dir_arg, default="runs", help="folder of the results store, executed notebooks and tables")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a notebook parameter (repeatable)")
     p.add_argument("--variant", action="append", metavar="NAME", help="run only this row (repeatable)")
+    p.add_argument("--data-root", metavar="DIR", help="folder holding the papers' datasets (DAVIS/, Set8/, REDS/, ...): train and evaluate on the table's dataset instead of synthetic clips")
     add_threads_option(p)
     p.set_defaults(func=_ablate)
 

@@ -69,6 +69,7 @@ class TrainConfig:
     device: str = "cpu" # device to train on
     progress: bool = True # show a tqdm bar (only on a terminal, only on rank 0)
     num_workers: int = 0 # DataLoader worker processes
+    prefetch_factor: int = 2 # batches each worker prepares ahead
     ddp_find_unused: bool = False # DistributedDataParallel(find_unused_parameters=...) for models with idle branches
 
     def __post_init__(self):
@@ -87,6 +88,7 @@ class TrainConfig:
         for name in ("steps", "batch_size", "log_every"): positive_int(name)
         for name in ("eval_every", "ckpt_every"): positive_int(name, allow_none=True)
         for name in ("warmup_steps", "step_size", "num_workers", "seed"): positive_int(name, allow_zero=True)
+        positive_int("prefetch_factor")
         number("lr", 0); number("weight_decay", 0); number("momentum", 0, 1); number("min_lr", 0, self.lr); number("gamma", 0, 1)
         if self.lr <= 0: raise ValueError(f"TrainConfig.lr: expected a positive learning rate, got {self.lr!r}")
         if self.gamma <= 0: raise ValueError(f"TrainConfig.gamma: expected a decay factor in (0, 1], got {self.gamma!r}")
@@ -170,13 +172,15 @@ def make_loader(dataset: Dataset, # a map-style dataset
                 world_size: int = 1, # number of processes sharing each step
                 shuffle: bool = True, # False: items in index order (e.g. for evaluation)
                 drop_last: bool = True, # drop an incomplete last batch
+                prefetch_factor: int = 2, # batches each worker prepares ahead (with num_workers > 0)
+                pin_memory: bool = False, # page-locked batches for faster copies to a GPU
                ) -> DataLoader:
     "A DataLoader over one epoch of `dataset` whose batch order depends only on (seed, epoch, rank)."
     sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed, drop_last=True)
     sampler.set_epoch(epoch)
     batches = _SkipBatches(BatchSampler(sampler, batch_size, drop_last=drop_last), skip_batches)
-    return DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, worker_init_fn=seed_worker,
-                      generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    return DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, worker_init_fn=seed_worker, pin_memory=pin_memory,
+                      prefetch_factor=prefetch_factor if num_workers else None, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
 
 # %% ../nbs/10_train.ipynb #6a35382a
 _FORMAT = "restorekit-checkpoint"
@@ -427,7 +431,8 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
     try:
         while step < cfg.steps and not state.stop:
             epoch, skip = divmod(step, per_epoch)
-            for batch in make_loader(dataset, cfg.batch_size, cfg.seed, epoch, skip, cfg.num_workers, rank, world):
+            for batch in make_loader(dataset, cfg.batch_size, cfg.seed, epoch, skip, cfg.num_workers, rank, world,
+                                     prefetch_factor=cfg.prefetch_factor, pin_memory=device.type == "cuda"):
                 for cb in cbs: cb.on_step_begin(state)
                 loss, logs = _split_loss(loss_fn(ddp_model, _to_device(batch, device)), step)
                 optimizer.zero_grad(set_to_none=True)
