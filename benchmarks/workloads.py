@@ -42,7 +42,7 @@ def _optimiser_step(model: torch.nn.Module, loss_fn):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        return float(loss)
+        return float(loss.detach())
     return step
 
 
