@@ -107,3 +107,52 @@ def workloads(names=None) -> dict:
     unknown = set(names or ()) - set(makers)
     if unknown: raise SystemExit(f"unknown workload(s) {sorted(unknown)}; expected some of {list(makers)}")
     return {name: make() for name, make in makers.items() if not names or name in names}
+
+
+def inference_models() -> dict:
+    "Name -> (model in eval mode at its `cpu` preset's width, inputs(size) -> forward arguments for `size`² output frames)."
+    from restorekit.jffra import JFFRA, JFFRAConfig
+    from restorekit.ncfl import NCFL, NCFLConfig
+    from restorekit.s2svr import S2SVRConfig, build_model
+    from restorekit.stbn import STBN, STBNConfig
+    g = torch.Generator().manual_seed(0)
+    clip = lambda t, size: torch.rand(1, t, 3, size, size, generator=g)
+    models = {}
+    knobs, overrides = preset("JFFRA")
+    jffra = JFFRA(JFFRAConfig(task="deblur", channels=knobs["channels"], **overrides))
+    zero_flows = lambda t, size: (torch.zeros(1, t, 2, size, size),) * 2        # given flows: no OpenCV DIS inside the timing
+    models["JFFRA"] = (jffra, lambda size, t=knobs["n_frames"]: (clip(t, size), *zero_flows(t, size)))
+    knobs, overrides = preset("STBN")
+    models["STBN"] = (STBN(STBNConfig(channels=knobs["channels"], noise_sigma=knobs["noise_sigma"], **overrides)),
+                      lambda size, t=knobs["n_frames"]: (clip(t, size),))
+    knobs, overrides = preset("S2SVR")
+    s = knobs["scale"]
+    models["S2SVR"] = (build_model(S2SVRConfig(task="sr", scale=s, channels=knobs["channels"], **overrides)),
+                       lambda size, t=knobs["n_frames"]: (clip(t, size // s), [torch.zeros(1, 2, size // s, size // s)] * (t - 1)))
+    knobs, overrides = preset("NCFL")
+    half = max(4, knobs["channels"] // 2)
+    models["NCFL"] = (NCFL(NCFLConfig.from_dict({"channels": knobs["channels"], "latent_channels": half, "mvr_channels": half,
+                                                 "attention_channels": half, **overrides})),
+                      lambda size, t=knobs["n_frames"]: (clip(t, size),))
+    return {name: (model.eval(), inputs) for name, (model, inputs) in models.items()}
+
+
+def conv_peak(repeats: int = 7, size: int = 128) -> float:
+    "FLOP/s of a 64 -> 64 3×3 convolution on one `size`² map (inference), median of `repeats`: the machine's practical peak."
+    import statistics, time
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).eval()
+    x = torch.randn(1, 64, size, size)
+    flops = 2 * 64 * 64 * 9 * size * size
+    with torch.no_grad():
+        conv(x); times = []
+        for _ in range(repeats):
+            start = time.perf_counter(); conv(x); times.append(time.perf_counter() - start)
+    return flops / statistics.median(times)
+
+
+def count_flops(fn) -> int:
+    "Floating-point operations of `fn()` as `torch.utils.flop_counter` counts them (convolutions, matrix products, attention)."
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
