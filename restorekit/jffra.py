@@ -135,8 +135,7 @@ class FlowHead(nn.Module):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
     def forward(self, cv, f_ref, f_warped):
-        x = torch.cat([cv, f_ref, f_warped], 1).contiguous(memory_format=torch.channels_last)   # (2d+1)² + 2C channels: NHWC convolutions run faster
-        x = F.leaky_relu(self.conv1(x), 0.1)
+        x = F.leaky_relu(self.conv1(torch.cat([cv, f_ref, f_warped], 1)), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
 
 def refine_flow(head: FlowHead, # the flow head
