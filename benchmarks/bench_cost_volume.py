@@ -2,8 +2,8 @@
 
 Usage (from the repository root, with the venv active):
 
-    python benchmarks/bench_cost_volume.py                       # B=1, C=64, d=4, 128² and 256², 2 threads
-    python benchmarks/bench_cost_volume.py --sizes 128 --repeats 9 --threads 1 --no-memory
+    python benchmarks/bench_cost_volume.py                       # B=1, C=64, d=4, 128² and 256², 1 thread
+    python benchmarks/bench_cost_volume.py --sizes 128 --repeats 9 --threads 2 --no-memory
 
 The formulations (all return `(B, (2d+1)², H, W)`; all but restorekit's are differentiated by autograd):
 
@@ -183,7 +183,7 @@ def main(argv=None) -> None:
     p.add_argument("--radius", type=int, default=4, help="search radius d; the window is (2d+1)²")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
     p.add_argument("--repeats", type=int, default=7, help="timed runs; the median is reported (>= 5)")
-    p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     p.add_argument("--_memory", nargs=2, metavar=("IMPL", "MODE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
