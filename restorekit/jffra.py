@@ -224,8 +224,10 @@ class JFFRBlock(nn.Module):
             v = self.to_v(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
             flow_prev = flow_next = None                                         # no flow is used or passed on
         else:
-            al_prev, flow_prev = self.align(f_t, f_prev, flow_prev)             # Eq. 5-6
-            al_next, flow_next = self.align(f_t, f_next, flow_next)             # Eq. 5, 7
+            both = lambda a, b: torch.cat([a, b], 0)                             # both neighbours as one batch of 2B
+            aligned, flows = self.align(both(f_t, f_t), both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
+            al_prev, al_next = aligned.chunk(2)                                  # Eq. 5-7
+            flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
             stacked = torch.cat([al_prev, f_t, al_next], 1)                     # Eq. 8-9: f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
             k, v = self.to_k(stacked), self.to_v(stacked)
         refined = f_t + window_attention(q, k, v, self.window_size, self.heads)   # Eq. 10-11
