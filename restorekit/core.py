@@ -86,8 +86,8 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 def default_threads() -> int:
-    "CPU threads a restorekit command gives torch unless told otherwise (`--threads`)."
-    return min(2, os.cpu_count() or 1)
+    "CPU threads a restorekit command gives torch unless told otherwise (`--threads`): one, see below."
+    return 1
 
 # %% ../nbs/00_core.ipynb #14b75db2
 def atomic_write_bytes(path, data: bytes) -> Path:

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -x .venv/bin/python ]; then export PATH="$PWD/.venv/bin:$PATH"; fi
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
 
 echo "== notebooks clean and library in sync =="
 before="$(git status --porcelain --untracked-files=all)"
