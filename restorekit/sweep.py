@@ -28,10 +28,10 @@ from .store import ResultsStore, StoreLockedError, config_dir, params_hash, resu
 from .train import code_version
 
 # %% auto #0
-__all__ = ['RESERVED_PARAMETERS', 'ALPHA', 'library_versions', 'write_record', 'reproducible_part', 'scratch_output', 'RunSpec',
-           'notebook_parameters', 'plan_sweep', 'clean_stale_run_folders', 'execute_run', 'SweepResult',
-           'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts', 'RenderedTable',
-           'render_table', 'render_tables', 'stale_reason', 'check_results']
+__all__ = ['RESERVED_PARAMETERS', 'ALPHA', 'CPU_BUDGET', 'library_versions', 'write_record', 'reproducible_part',
+           'scratch_output', 'RunSpec', 'notebook_parameters', 'plan_sweep', 'clean_stale_run_folders', 'execute_run',
+           'SweepResult', 'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts',
+           'RenderedTable', 'render_table', 'render_tables', 'stale_reason', 'check_results']
 
 # %% ../nbs/13_sweep.ipynb #9cb46c25
 RESERVED_PARAMETERS = ("table", "variant", "seed", "preset", "output")
@@ -178,11 +178,13 @@ def _cpu_seconds(pid) -> float | None:
     except Exception: return None
 
 
-def _kernel_manager_class(connection_file: Path, measured: dict):
-    "A kernel manager whose connection file is `connection_file` and which reads the kernel's CPU time before shutdown."
+def _kernel_manager_class(folder: Path, measured: dict):
+    "A kernel manager that keeps the kernel's connection file and temporary files in `folder` and reads its CPU time before shutdown."
     from jupyter_client.manager import AsyncKernelManager
     class RunKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs): super().__init__(connection_file=str(connection_file), **kwargs)
+        def __init__(self, **kwargs): super().__init__(connection_file=str(folder / "kernel.json"), **kwargs)
+        async def start_kernel(self, **kwargs):
+            await super().start_kernel(**{**kwargs, "env": {**kwargs.get("env", os.environ), "TMPDIR": str(folder)}})
         async def shutdown_kernel(self, now: bool = False, restart: bool = False):
             measured["cpu_time"] = _cpu_seconds(getattr(getattr(self.provisioner, "process", None), "pid", None))
             await super().shutdown_kernel(now=now, restart=restart)
@@ -208,7 +210,7 @@ def execute_run(notebook_text: str, # the ablation notebook (.ipynb JSON)
         # The kernel's working directory is set through `resources`: papermill's `cwd=` chdirs the whole process.
         kwargs = dict(parameters={**parameters, "output": str(out_rec)}, kernel_name=kernel_name, language="python",
                       progress_bar=False, log_output=False, resources={"metadata": {"path": tmp}},
-                      kernel_manager_class=_kernel_manager_class(Path(tmp) / "kernel.json", measured),
+                      kernel_manager_class=_kernel_manager_class(Path(tmp), measured),
                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # keep kernel chatter off the sweep's stderr
         try: contextvars.Context().run(papermill.execute_notebook, str(src), str(out_nb), **kwargs)
         except PapermillExecutionError as e: error = f"{e.ename}: {e.evalue}"
@@ -416,6 +418,8 @@ def holm_verdicts(steps: list, # (column, worse, better, effect) with effect fro
     return out
 
 # %% ../nbs/13_sweep.ipynb #e0038683
+CPU_BUDGET = 300.0  # seconds of wall time a cpu-preset run may take on 2 cores
+
 def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
@@ -524,8 +528,18 @@ class RenderedTable:
         if n == 0: return [f"No cpu result of this table is committed yet ({where}): run `restorekit ablate {self.table.name} --preset cpu --out results`."]
         return [f"The committed cpu column is {where} ({n} runs); `restorekit tables {self.table.name}` prints its verdicts."]
 
+    def _time_lines(self) -> list:
+        done = [r for rs in self.runs.values() for r in rs if r.wall_time is not None]
+        if not done: return []
+        span = lambda xs: f"{min(xs):.1f}–{max(xs):.1f} s" if xs else "not measured"
+        line = (f"Time per run: {span([r.wall_time for r in done])} wall, "
+                f"{span([r.cpu_time for r in done if r.cpu_time is not None])} CPU ({len(done)} runs).")
+        over = sum(r.wall_time > CPU_BUDGET for r in done)
+        if self.preset == "cpu" and over: line += f" {over} run(s) exceed the cpu preset's budget of {CPU_BUDGET:.0f} s of wall time."
+        return [line]
+
     def _notes(self) -> list:
-        return self._precondition_lines() + self._eval_lines() + self._reference_lines()
+        return self._precondition_lines() + self._eval_lines() + self._reference_lines() + self._time_lines()
 
     def _title(self) -> str:
         t = self.table
