@@ -446,10 +446,12 @@ class RenderedTable:
     preconditions: list # (variant, metric, bracket, seeds failing, seeds measured) for each failed precondition
     reference: RenderedTable | None = None # the committed cpu result of the same table, printed beside this run
 
+    def _measured(self, metric: str) -> bool: return any(metric in r.metrics for rs in self.runs.values() for r in rs)
+
     @property
     def shown(self) -> tuple:
-        "The metric columns printed: the table's columns, then its mechanism measurements."
-        return tuple(dict.fromkeys((*self.table.columns, *self.table.mechanism)))
+        "The metric columns printed: the table's columns, then the mechanism measurements its runs recorded."
+        return tuple(dict.fromkeys((*self.table.columns, *(m for m in self.table.mechanism if self._measured(m)))))
 
     def values(self, variant: str, metric: str) -> dict:
         "seed -> value of `metric` over the done runs of `variant` that recorded it."
@@ -538,8 +540,14 @@ class RenderedTable:
         if self.preset == "cpu" and over: line += f" {over} run(s) exceed the cpu preset's budget of {CPU_BUDGET:.0f} s of wall time."
         return [line]
 
+    def _unmeasured_lines(self) -> list:
+        missing = [m for m in self.table.mechanism if m not in self.shown]
+        if not missing or not any(self.runs.values()): return []
+        return [f"Mechanism not measured by these runs: {', '.join(missing)} — whether the ablated parts do their job is unknown."]
+
     def _notes(self) -> list:
-        return self._precondition_lines() + self._eval_lines() + self._reference_lines() + self._time_lines()
+        return (self._precondition_lines() + self._unmeasured_lines() + self._eval_lines() + self._reference_lines()
+                + self._time_lines())
 
     def _title(self) -> str:
         t = self.table
@@ -676,6 +684,7 @@ def stale_reason(runs: list, # the done `Run`s of one configuration
     for version in sorted({r.code_version or "" for r in runs}):
         m = re.search(r"\+g([0-9a-f]+)", version)
         if not m: return f"code version {version or '?'} names no commit"
+        if version.endswith(".dirty"): return f"code version {version} ran with uncommitted changes"
         paths = ["restorekit", *([f"ablations/{table.notebook}"] if table.notebook else [])]
         diff = _git(Path(root), "diff", "--name-only", m.group(1), "HEAD", "--", *paths)
         if diff.returncode != 0: return f"commit {m.group(1)} is not in this repository's history"
