@@ -685,7 +685,7 @@ def stale_reason(runs: list, # the done `Run`s of one configuration
         m = re.search(r"\+g([0-9a-f]+)", version)
         if not m: return f"code version {version or '?'} names no commit"
         if version.endswith(".dirty"): return f"code version {version} ran with uncommitted changes"
-        paths = ["restorekit", *([f"ablations/{table.notebook}"] if table.notebook else [])]
+        paths = [":(top)restorekit", *([f":(top)ablations/{table.notebook}"] if table.notebook else [])]
         diff = _git(Path(root), "diff", "--name-only", m.group(1), "HEAD", "--", *paths)
         if diff.returncode != 0: return f"commit {m.group(1)} is not in this repository's history"
         changed |= set(diff.stdout.split())
