@@ -15,8 +15,8 @@ import torch
 from .core import ConfigError, RestoreKitError
 from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
-from .store import ResultsStore
-from .sweep import STORE_NAME, config_dir, notebook_parameters, render_tables, run_sweep
+from .store import RUNS_FILE, ResultsStore, StoreLockedError, results_dir
+from .sweep import check_results, config_dir, notebook_parameters, render_tables, run_sweep
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'check_data_root', 'build_parser', 'main']
@@ -74,11 +74,11 @@ def _build_ablate(sub):
     p = sub.add_parser("ablate", help="run a paper ablation table (every row x seed) and print it beside the paper's numbers")
     p.add_argument("table", help="table key, see `restorekit list`")
     p.add_argument("--preset", default="smoke", choices=PRESETS, help="run size: smoke (seconds, CI), cpu (minutes), paper (GPU)")
-    p.add_argument("--seeds", type=positive_int, default=1, help="number of seeds per row (0..N-1)")
+    p.add_argument("--seeds", type=positive_int, help="number of seeds per row (0..N-1); default 1 for smoke, the table's (at least 5) for cpu and paper")
     p.add_argument("--workers", type=positive_int, default=1, help="runs in parallel on this machine (executor local)")
     p.add_argument("--executor", default="local", choices=("local", "dask"), help="local thread pool or a Dask cluster")
     p.add_argument("--address", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (executor dask)")
-    p.add_argument("--out", type=out_dir_arg, default="runs", help="folder of the results store, executed notebooks and tables")
+    p.add_argument("--out", type=out_dir_arg, default="runs", help="folder of the results store, executed notebooks and tables (`--out results` adds to the committed results)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a notebook parameter (repeatable)")
     p.add_argument("--variant", action="append", metavar="NAME", help="run only this row (repeatable)")
     p.add_argument("--data-root", metavar="DIR", help="folder holding the papers' datasets (DAVIS/, Set8/, REDS/, ...): train and evaluate on the table's dataset instead of synthetic clips")
@@ -87,20 +87,30 @@ def _build_ablate(sub):
 
 
 def _tables(args) -> int:
-    db = Path(args.out) / STORE_NAME
-    if not db.exists(): raise RestoreKitError(f"no results store at {db}; run `restorekit ablate TABLE --out {args.out}` first")
-    with ResultsStore(db) as store:
-        rendered = render_tables(store, args.table, out_dir=args.out)
+    root = Path(args.out)
+    if not root.is_dir() or not any(root.glob(f"*/*/{RUNS_FILE}")):
+        raise RestoreKitError(f"no results store at {root}; run `restorekit ablate TABLE --out {args.out}` first")
+    if args.check:
+        problems = check_results(root)
+        for p in problems: print(f"problem: {p}")
+        print(f"{root}: {len(problems)} problem(s)")
+        return 1 if problems else 0
+    try: store, writing = ResultsStore(root, writer=True), True
+    except StoreLockedError: store, writing = ResultsStore(root), False
+    with store: rendered = render_tables(store, args.table, out_dir=root if writing else None)
     if not rendered:
-        raise RestoreKitError(f"no runs of table {args.table!r} in {db}" if args.table else f"the results store {db} holds no runs")
+        raise RestoreKitError(f"no runs of table {args.table!r} in {root}" if args.table else f"the results store {root} holds no runs")
     print("\n\n".join(r.text() for r in rendered))
+    if not writing: _say(f"a sweep is writing {root}: the tables are printed, their files are not rewritten")
     return 0
 
 @subcommand("tables")
 def _build_tables(sub):
     p = sub.add_parser("tables", help="re-render stored results as tables (text, Markdown, CSV, HTML) without running anything")
     p.add_argument("table", nargs="?", help="only this table (default: all tables with runs)")
-    p.add_argument("--out", default="runs", help="folder of the results store")
+    p.add_argument("--out", default=str(results_dir()), help="folder of the results store (default: the repository's results/)")
+    p.add_argument("--check", action="store_true", help="check the stored results without rendering files: each configuration re-renders "
+                   "to its committed table.md/csv and ran the registry's preset; stale ones are named; exit 1 on a problem")
     p.set_defaults(func=_tables)
 
 

@@ -48,9 +48,14 @@ class AblationTable:
     config: str = "" # the config dataclass the overrides apply to
     unit: str = "" # unit of the metric, for table headers
     data: dict = field(default_factory=dict) # {"train": spec, "eval": spec}: the `restorekit.datasets` "<dataset>/<split>" the paper's numbers come from; {}: no folder dataset
+    mechanism: tuple = () # measurements that show whether the ablated part works (e.g. "epe_flownet", "epe_zero", "epe_dis")
+    preconditions: tuple | None = None # (measurement, bracket) pairs: the measurement must be below the bracket in every seed
+    seeds: int = 5 # seeds of a cpu or paper sweep by default (at least 5)
 
     def __post_init__(self):
         self.columns = tuple(self.columns) or (self.metric,)
+        self.mechanism = tuple(self.mechanism)
+        if self.seeds < 5: raise ValueError(f"table {self.name!r}: seeds must be at least 5, got {self.seeds}")
         names = [v.name for v in self.rows]
         if len(set(names)) != len(names): raise ValueError(f"table {self.name!r}: duplicate row names in {names}")
         if set(self.presets) != set(PRESETS):
@@ -58,6 +63,17 @@ class AblationTable:
         for chain in self.paper_ordering or ():
             for n in chain:
                 if n not in names: raise ValueError(f"table {self.name!r}: ordering names unknown row {n!r}")
+
+    def precondition_pairs(self) -> tuple:
+        "The (measurement, bracket) pairs checked per seed: declared, or every `epe_<flow>` against `epe_zero`."
+        if self.preconditions is not None: return tuple(tuple(p) for p in self.preconditions)
+        shown = (*self.columns, *self.mechanism)
+        if "epe_zero" not in shown: return ()
+        return tuple((m, "epe_zero") for m in shown if m.startswith("epe_") and m not in ("epe_dis",) and not m.startswith("epe_zero"))
+
+    def default_seeds(self, preset: str) -> int:
+        "Seeds a sweep of `preset` runs when none are asked for: one for smoke, the table's `seeds` otherwise."
+        return 1 if preset == "smoke" else self.seeds
 
     @property
     def variant_names(self) -> list: return [v.name for v in self.rows]
@@ -139,6 +155,7 @@ register_table(AblationTable(
     name="jffra_t5", paper="JFFRA", title="Alignment inside the JFFR block (DVD deblurring)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config="JFFRAConfig",
     data={"train": "dvd/train", "eval": "dvd/test"},
+    mechanism=("epe_initial", "epe_refined", "epe_zero", "epe_dis"),
     rows=[_V("mutual_attention", {"alignment": "mutual_attention", "flow_refinement": False}, 28.50, "Temporal mutual self-attention"),
           _V("learnable_offset", {"alignment": "learnable_offset", "flow_refinement": False}, 28.72, "Attention with learnable offset"),
           _V("no_flow_refinement", {"alignment": "flow", "flow_refinement": False}, 29.45, "Attention without refined flow"),
@@ -153,6 +170,7 @@ register_table(AblationTable(
     name="jffra_t6", paper="JFFRA", title="Occlusion-aware temporal loss (warping error OPW)",
     metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config="JFFRAConfig",
     data={"train": "davis/train", "eval": "set8/test"},
+    mechanism=("epe_initial", "epe_refined", "epe_zero", "epe_dis"),
     rows=[_V("no_temporal_loss", {"temporal_loss": False}, 0.372, "JFFRA without temporal loss"),
           _V("temporal_loss", {"temporal_loss": True}, 0.354, "JFFRA with temporal loss")],
     presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3, num_workers=4),
@@ -165,6 +183,7 @@ register_table(AblationTable(
     name="s2svr_t4", paper="S2SVR", title="Flow estimator and how it is trained (REDS4 x4 SR)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config="S2SVRConfig",
     data={"train": "reds/train", "eval": "reds/reds4"},
+    mechanism=("epe_flownet", "epe_zero", "epe_dis"),
     rows=[_V("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"}, 31.88, "RAFT, supervised"),
           _V("pwclite_supervised", {"flow_net": "pwclite", "flow_training": "supervised"}, 31.79, "pwclite, supervised"),
           _V("pwclite_unsupervised", {"flow_net": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
@@ -178,6 +197,7 @@ register_table(AblationTable(
     name="s2svr_t5", paper="S2SVR", title="Sequence length: seq2seq propagation vs a sliding window (EDVR)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config="S2SVRConfig",
     data={"train": "reds/train", "eval": "reds/reds4"},
+    mechanism=("epe_flow", "epe_zero", "epe_dis"),
     rows=[_V(f"{kind}_len{n}", {"propagation": prop, "sequence_length": n}, val, f"{label}, {n} frames")
           for n, s2svr, edvr in ((5, 28.10, 28.05), (15, 29.25, 28.80), (30, 28.53, 28.01), (50, 28.34, 27.77))
           for kind, prop, val, label in (("s2svr", "seq2seq", s2svr, "S2SVR"), ("sliding", "sliding_window", edvr, "EDVR (sliding window)"))],
@@ -192,6 +212,7 @@ register_table(AblationTable(
     name="stbn_t3", paper="STBN", title="Added modules of the blind-spot network (Set8, sigma=30)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config="STBNConfig",
     data={"train": "davis/train", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_zero", "epe_dis", "blindspot_leak"),
     rows=[_V("propagation", {"bsa": False, "srfe": False, "flow_refinement": False}, 32.14, "Propagation"),
           _V("bsa", {"bsa": True, "srfe": False, "flow_refinement": False}, 32.49, "+ BSA"),
           _V("srfe", {"bsa": True, "srfe": True, "flow_refinement": False}, 32.68, "+ SRFE"),
@@ -205,6 +226,7 @@ register_table(AblationTable(
     name="stbn_align", paper="STBN", title="Nearest vs bilinear alignment of the blind-spot features",
     metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config="STBNConfig",
     data={"train": "set8/test", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_zero", "epe_dis", "blindspot_leak"),
     rows=[_V("nearest", {"warp_mode": "nearest"}, None, "Nearest-neighbour warping"),
           _V("bilinear", {"warp_mode": "bilinear"}, None, "Bilinear warping")],
     paper_ordering=(("bilinear", "nearest"),),
@@ -220,6 +242,7 @@ register_table(AblationTable(
     name="ncfl_t5", paper="NCFL", title="Added modules of the compression-based model (Set8, sigma=50)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config="NCFLConfig",
     data={"train": "davis/trainval", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V("base", {"mvr": False, "ncfl": False, "feature_attention": False}, 29.75, "M_a base"),
           _V("mvr", {"mvr": True, "ncfl": False, "feature_attention": False}, 29.87, "+ MVR"),
           _V("ncfl", {"mvr": True, "ncfl": True, "feature_attention": False}, 30.29, "+ NCFL"),
@@ -231,6 +254,7 @@ register_table(AblationTable(
     name="ncfl_t6", paper="NCFL", title="Quantization of the compressed features (Set8, sigma=50)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config="NCFLConfig",
     data={"train": "davis/trainval", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V("adaptive", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "adaptive"}, 30.29, "Adaptive quantization"),
           _V("fixed", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "fixed"}, 29.86, "Fixed quantization step"),
           _V("none", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "none"}, 29.98, "No quantization")],
@@ -242,6 +266,7 @@ register_table(AblationTable(
     name="ncfl_t7", paper="NCFL", title="The compression module and its rate loss across degradations",
     metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config="NCFLConfig",
     data={"train": "davis/trainval", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V(f"{kind}_{task}", {"ncfl": ncfl, "ce_loss": ce, "task": task}, val, f"{label}, {task_label}")
           for task, task_label, vals in (("derain", "deraining", (27.30, 27.64, 28.11)), ("dehaze", "dehazing", (23.07, 23.30, 23.63)),
                                          ("real_compressed", "real-world (carphone H.264 QP 50 / QP 10)", (44.48, 44.56, 44.72)), ("awgn", "AWGN", (29.99, 30.20, 30.45)))
@@ -256,7 +281,8 @@ register_table(AblationTable(
 register_table(AblationTable(
     name="flow_estimators", paper="restorekit", title="Classical flow estimators by end-point error",
     metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config="restorekit.flow.get_estimator",
-    columns=("epe_clean", "epe_noisy", "epe_motorcycle"),
+    columns=("epe_clean", "epe_noisy", "epe_motorcycle"), mechanism=("epe_zero", "epe_zero_motorcycle"),
+    preconditions=(("epe_clean", "epe_zero"), ("epe_noisy", "epe_zero"), ("epe_motorcycle", "epe_zero_motorcycle")),
     rows=[_V("dis_ultrafast", {"estimator": "dis_ultrafast"}, None, "DIS ultrafast"),
           _V("dis_fast", {"estimator": "dis_fast"}, None, "DIS fast"),
           _V("dis_medium", {"estimator": "dis_medium"}, None, "DIS medium"),
