@@ -277,7 +277,8 @@ def train_stbn(model: STBN, # the model to train (in place)
               ): # `restorekit.train.TrainResult`
     "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation after the warm-up."
     from restorekit.flownet import pretrain_flownet
-    from restorekit.stbn import frozen_copy, stbn_loss, stbn_optimizer
+    from restorekit.layers import flow_param_groups
+    from restorekit.stbn import frozen_copy, stbn_loss
     if model.flownet is not None and flow_pretrain_steps > 0:
         clips = torch.stack([dataset[i]["noisy"] for i in range(min(flow_pretrain_items, len(dataset)))])
         crop = min(clips.shape[-2:])
@@ -290,7 +291,7 @@ def train_stbn(model: STBN, # the model to train (in place)
     def loss_fn(m, batch):
         parts = stbn_loss(m, batch["noisy"], run["step"], run["teacher"])
         return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach()}
-    groups = lambda m: [{"params": g["params"], "lr": g["lr"]} for g in stbn_optimizer(m, cfg.lr, flow_lr).param_groups]
+    groups = lambda m: flow_param_groups(m, m.flownet, cfg.lr, flow_lr)
     if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
     return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
 

@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
-from .core import ShapeError, check_clip
+from .core import ShapeError
 from .flow import FlowEstimator, get_estimator
 from .warp import resize_flow
 
@@ -58,9 +58,9 @@ def neighbour_flows(clip: torch.Tensor, # clip `(B, T, C, H, W)`, T >= 2
                     both: bool = True, # also the flows to the next frame (False: those to the previous frame only)
                    ) -> tuple[torch.Tensor, torch.Tensor | None]: # flows_t_to_prev, flows_t_to_next, each `(B, T-1, 2, H, W)` (the second None if not `both`)
     "Flows between neighbouring frames, one estimator call: `[:, t-1]` is O_{t→t-1} (t ≥ 1), `[:, t]` is O_{t→t+1} (t ≤ T-2)."
-    check_clip(clip, "clip", channels=None, batched=True)
+    if not isinstance(clip, torch.Tensor) or clip.dim() != 5 or clip.shape[1] < 2:
+        raise ShapeError(f"clip: expected a tensor (B, T, C, H, W) with T >= 2 frames to have neighbours, got {getattr(clip, 'shape', type(clip).__name__)}")
     b, t, c, h, w = clip.shape
-    if t < 2: raise ShapeError(f"clip: expected at least 2 frames to have neighbours, got shape {tuple(clip.shape)}")
     later, earlier = clip[:, 1:].reshape(-1, c, h, w), clip[:, :-1].reshape(-1, c, h, w)
     ref, other = (torch.cat([later, earlier]), torch.cat([earlier, later])) if both else (later, earlier)
     flows = pair_flows(estimator, ref, other).view(-1, b, t - 1, 2, h, w)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from .core import ShapeError, check_frames
 from .costvol import cost_volume
 from .flow import FlowEstimator, register_estimator
+from .layers import evaluation_mode
 from .train import load_checkpoint, save_checkpoint
 from .warp import resize_flow, warp
 
@@ -101,14 +102,9 @@ class LearnedFlow(FlowEstimator):
 
     def _estimate(self, frames_ref, frames_other):
         device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                out = [self.model(r.to(device), o.to(device)) for r, o in
-                       zip(frames_ref.split(self.chunk), frames_other.split(self.chunk))]
-        finally:
-            self.model.train(was_training)
+        with evaluation_mode(self.model), torch.no_grad():
+            out = [self.model(r.to(device), o.to(device)) for r, o in
+                   zip(frames_ref.split(self.chunk), frames_other.split(self.chunk))]
         return torch.cat(out).to(device=frames_ref.device, dtype=frames_ref.dtype)
 
     def __repr__(self): return f"LearnedFlow(name={self.name!r}, model={type(self.model).__name__})"

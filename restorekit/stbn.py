@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from .blindspot import CentralMaskedConv2d, DilatedBlock
 from .core import ConfigError, ShapeError, check_clip, check_flow
 from .flownet import PyramidFlowNet
+from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows
 from .warp import warp
 
 # %% auto #0
@@ -105,12 +106,6 @@ def patch_shuffle(x: torch.Tensor, # `(B·f², C, h, w)` from `patch_unshuffle`
     b = bf // (factor * factor)
     return x.view(b, factor, factor, c, h, w).permute(0, 3, 4, 1, 5, 2).reshape(b, c, h * factor, w * factor)
 
-class _ResBlock(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(channels, channels, 3, padding=1), nn.Conv2d(channels, channels, 3, padding=1)
-    def forward(self, x): return x + self.conv2(F.leaky_relu(self.conv1(x), 0.1))
-
 class SRFE(nn.Module):
     "Spatial receptive-field expansion: `(h_f, h_b)` each `(B, F, H, W)` -> `(B, F, H, W)`, phases never mixed."
     def __init__(self, channels: int, # hidden-state width F
@@ -120,7 +115,7 @@ class SRFE(nn.Module):
         super().__init__()
         self.patch_size = patch_size
         self.entry = nn.Conv2d(2 * channels, channels, 3, padding=1)
-        self.blocks = nn.Sequential(*[_ResBlock(channels) for _ in range(n_blocks)])
+        self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(n_blocks)])
 
     def forward(self, h_f, h_b):
         h, w = h_f.shape[-2:]; f = self.patch_size
@@ -155,23 +150,11 @@ class STBN(nn.Module):
         out = 2 * cfg.in_channels if cfg.loss == "nll" else cfg.in_channels
         self.head = nn.Sequential(nn.Conv2d(c, c, 1), nn.LeakyReLU(0.1), nn.Conv2d(c, out, 1))
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow == "net" else None
-        self._estimator = None
 
     def estimate_flows(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)`
                       ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next, each `(B, T-1, 2, H, W)`
-        "Flows between neighbouring frames: `[:, t-1]` is O_{t→t-1} (t ≥ 1) and `[:, t]` is O_{t→t+1} (t ≤ T-2)."
-        b, t, c, h, w = clip.shape
-        later, earlier = clip[:, 1:].reshape(-1, c, h, w), clip[:, :-1].reshape(-1, c, h, w)
-        ref, other = torch.cat([later, earlier]), torch.cat([earlier, later])
-        if self.flownet is not None:
-            flows = self.flownet(ref, other)
-        else:
-            if self._estimator is None:
-                from restorekit.flow import get_estimator
-                self._estimator = get_estimator("dis_medium")
-            flows = self._estimator(ref.detach().clamp(0, 1), other.detach().clamp(0, 1)).to(clip)
-        to_prev, to_next = flows.chunk(2)
-        return to_prev.view(b, t - 1, 2, h, w), to_next.view(b, t - 1, 2, h, w)
+        "Flows between neighbouring frames (`layers.neighbour_flows`): `[:, t-1]` is O_{t→t-1}, `[:, t]` is O_{t→t+1}."
+        return neighbour_flows(clip, self.flownet if self.flownet is not None else DEFAULT_ESTIMATOR)
 
     def _check_flows(self, flows, name, clip):
         b, t, _, h, w = clip.shape
@@ -300,9 +283,5 @@ def stbn_optimizer(model: STBN, # the model to train
                    lr: float = 1e-3, # Adam learning rate of the denoiser
                    flow_lr: float = 1e-5, # Adam learning rate of the flow network (distillation only)
                   ) -> torch.optim.Adam:
-    "Adam with two parameter groups: the denoiser at `lr`, the in-graph flow network at `flow_lr`."
-    flow_params = list(model.flownet.parameters()) if model.flownet is not None else []
-    flow_ids = {id(p) for p in flow_params}
-    groups = [{"params": [p for p in model.parameters() if id(p) not in flow_ids], "lr": lr}]
-    if flow_params: groups.append({"params": flow_params, "lr": flow_lr})
-    return torch.optim.Adam(groups, lr=lr)
+    "Adam with two parameter groups (`layers.flow_param_groups`): the denoiser at `lr`, the in-graph flow network at `flow_lr`."
+    return torch.optim.Adam(flow_param_groups(model, model.flownet, lr, flow_lr), lr=lr)

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from .core import ConfigError, RestoreKitError, atomic_write_bytes, seed_everything
 from .guard import load_failure
+from .layers import evaluation_mode, unwrap_model
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'CheckpointError', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer',
@@ -213,9 +214,6 @@ def set_rng_state(state: Mapping) -> None:
     p = state["python"]
     random.setstate((p["version"], tuple(int(v) for v in p["state"].tolist()), p["gauss"]))
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if isinstance(model, DistributedDataParallel) else model
-
 def save_checkpoint(path, # file to write (atomically)
                     model: torch.nn.Module, # its state_dict is saved (unwrapped from DDP)
                     optimizer: torch.optim.Optimizer | None = None,
@@ -227,7 +225,7 @@ def save_checkpoint(path, # file to write (atomically)
                    ) -> Path:
     "Save model, optimizer, scheduler, step, random states, config, code version and `extra` to `path`."
     if hasattr(config, "to_dict"): config = config.to_dict()
-    ckpt = {"format": _FORMAT, "step": int(step), "model": _unwrap(model).state_dict(),
+    ckpt = {"format": _FORMAT, "step": int(step), "model": unwrap_model(model).state_dict(),
             "optimizer": optimizer.state_dict() if optimizer is not None else None,
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "rng": rng if rng is not None else [rng_state()],
@@ -257,7 +255,7 @@ def restore_checkpoint(ckpt: Mapping, # `load_checkpoint` output
                        rank: int | None = 0, # restore this process's random state; None = leave the generators alone
                       ) -> int:
     "Load the states of `ckpt` into model, optimizer, scheduler (and the global generators); return its step."
-    _unwrap(model).load_state_dict(ckpt["model"])
+    unwrap_model(model).load_state_dict(ckpt["model"])
     if optimizer is not None and ckpt["optimizer"] is not None: optimizer.load_state_dict(ckpt["optimizer"])
     if scheduler is not None and ckpt["scheduler"] is not None: scheduler.load_state_dict(ckpt["scheduler"])
     if rank is not None and ckpt["rng"]: set_rng_state(ckpt["rng"][rank if rank < len(ckpt["rng"]) else 0])
@@ -337,12 +335,10 @@ def _split_loss(out, step: int):
 @contextmanager
 def _evaluation(model):
     "Eval mode, no_grad, and the global random generators left as they were."
-    was_training, saved = model.training, rng_state()
-    model.eval()
+    saved = rng_state()
     try:
-        with torch.no_grad(): yield
-    finally:
-        model.train(was_training); set_rng_state(saved)
+        with evaluation_mode(model), torch.no_grad(): yield
+    finally: set_rng_state(saved)
 
 def _same_run(saved: Mapping, cfg: TrainConfig, path: Path):
     now = cfg.to_dict()
