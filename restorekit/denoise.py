@@ -146,8 +146,9 @@ def _training_segments(path, n_frames: int, window: int, max_frames: int) -> lis
 def _check_checkpoint(path: Path, model_cfg: STBNConfig):
     extra = load_checkpoint(path)["extra"]
     saved = extra.get("config")
-    if saved is not None and saved != model_cfg.__dict__:
-        diff = sorted(k for k in set(saved) | set(model_cfg.__dict__) if saved.get(k) != model_cfg.__dict__.get(k))
+    now = model_cfg.to_dict()
+    if saved is not None and saved != now:
+        diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
         was = ', '.join(f'{k}={saved.get(k, "<unset>")!r}' for k in diff)
         raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({was}); "
                               "use --no-resume (resume=False) or another --checkpoint to start over")
@@ -173,7 +174,7 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
 
 def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
     ckpt = load_checkpoint(path)
-    ckpt["extra"].update(model="stbn", config=dict(model_cfg.__dict__), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
+    ckpt["extra"].update(model="stbn", config=model_cfg.to_dict(), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
     buf = io.BytesIO(); torch.save(ckpt, buf); atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/42_denoise.ipynb #a7e9c897

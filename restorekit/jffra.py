@@ -5,7 +5,6 @@
 # %% ../nbs/22_jffra.ipynb #d062ab64
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_clip, config_from_dict
+from .core import ConfigError, ModelConfig, ShapeError, check_clip
 from .costvol import cost_volume
 from .data import RestorationDataset
 from .degrade import TASKS
@@ -35,7 +34,7 @@ ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset")
 SR_TASKS = ("sr", "sr_bd")
 
 @dataclass
-class JFFRAConfig:
+class JFFRAConfig(ModelConfig):
     "Configuration of `JFFRA`; `alignment`, `flow_refinement` and `temporal_loss` are the paper's ablation switches."
     alignment: str = "flow" # Table 5: "flow" (JFFR), "mutual_attention" (no alignment) or "learnable_offset" (no flow)
     flow_refinement: bool = True # Table 5: refine the flow with the flow head at every level (Eq. 5); needs alignment="flow"
@@ -52,13 +51,12 @@ class JFFRAConfig:
     temporal_weight: float = 0.2 # λ of Eq. 15
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
 
+    choices = {"alignment": ALIGNMENTS, "task": tuple(TASKS)}
+
     def __post_init__(self):
-        if self.alignment not in ALIGNMENTS:
-            raise ConfigError(f"JFFRAConfig.alignment: unknown value {self.alignment!r}; expected one of {', '.join(ALIGNMENTS)}")
+        super().__post_init__()
         if self.flow_refinement and self.alignment != "flow":
             raise ConfigError(f"JFFRAConfig.flow_refinement: refining a flow needs alignment='flow', got alignment={self.alignment!r}")
-        if self.task not in TASKS:
-            raise ConfigError(f"JFFRAConfig.task: unknown task {self.task!r}; expected one of {', '.join(TASKS)}")
         get_estimator(self.initial_flow)                       # raises ConfigError for an unknown estimator name
         for name in ("in_channels", "channels", "levels", "window_size", "heads", "scale"):
             if getattr(self, name) < 1: raise ConfigError(f"JFFRAConfig.{name}: expected >= 1, got {getattr(self, name)}")
@@ -76,12 +74,6 @@ class JFFRAConfig:
         "Whether the model needs an initial flow."
         return self.alignment == "flow"
 
-    def to_dict(self) -> dict: return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> JFFRAConfig:
-        "Rebuild a config from `to_dict()` output; an unknown key is a `ConfigError`."
-        return config_from_dict(cls, d)
 
 # %% ../nbs/22_jffra.ipynb #3ad893ea
 def _flows_with_ends(lq, estimator):

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import ConfigError, ShapeError, check_clip, make_generator, config_from_dict
+from .core import ConfigError, ModelConfig, ShapeError, check_clip, make_generator
 from .data import SPLITS, RestorationDataset, time_split
 from .flownet import PyramidFlowNet, pretrain_flownet
 from .layers import DEFAULT_ESTIMATOR, evaluation_mode, flow_param_groups, neighbour_flows, unwrap_model
@@ -38,7 +38,7 @@ NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns
 FLOW_KINDS = ("net", "dis")
 
 @dataclass
-class NCFLConfig:
+class NCFLConfig(ModelConfig):
     "Configuration of `NCFL`; the first six fields are the switches of the paper's Tables 5–7."
     mvr: bool = True # Table 5 "MVR": refine the estimated motion vectors with a small auto-encoder
     ncfl: bool = True # Table 5 "NCFL": compress the aligned temporal features (Eq. 1–5)
@@ -62,14 +62,10 @@ class NCFLConfig:
     mvr_channels: int = 16 # width of the MV refinement auto-encoder
     attention_channels: int = 16 # width of the feature-attention auto-encoder
 
+    choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow": FLOW_KINDS, "quant_mode": ("ste", "noise")}
+
     def __post_init__(self):
-        choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow": FLOW_KINDS, "quant_mode": ("ste", "noise")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"NCFLConfig.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(allowed)}")
-        for name in ("mvr", "ncfl", "feature_attention", "ce_loss", "bidirectional"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"NCFLConfig.{name}: expected True or False, got {getattr(self, name)!r}")
+        super().__post_init__()
         for name in ("in_channels", "channels", "latent_channels", "hyper_channels", "flow_levels", "mvr_channels", "attention_channels"):
             if getattr(self, name) < 1: raise ConfigError(f"NCFLConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.compression_downsample < 0: raise ConfigError(f"NCFLConfig.compression_downsample: expected >= 0, got {self.compression_downsample}")
@@ -77,14 +73,6 @@ class NCFLConfig:
             if not getattr(self, name) > 0.01: raise ConfigError(f"NCFLConfig.{name}: expected a value > 0.01 (the prior's lower bound), got {getattr(self, name)}")
         if not self.rate_weight >= 0: raise ConfigError(f"NCFLConfig.rate_weight: expected λ >= 0, got {self.rate_weight}")
 
-    def to_dict(self) -> dict:
-        "The config as a plain dict (stored in checkpoints and records)."
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NCFLConfig:
-        "Rebuild a config from `to_dict()` output (or registry overrides); an unknown key is a `ConfigError`."
-        return config_from_dict(cls, d)
 
 # %% ../nbs/52_ncfl.ipynb #0d4c328c
 def _conv(a: int, b: int, stride: int = 1) -> nn.Conv2d: return nn.Conv2d(a, b, 3, stride, 1)

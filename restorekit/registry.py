@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import ConfigError
+from .jffra import JFFRAConfig
+from .ncfl import NCFLConfig
+from .s2svr import S2SVRConfig
+from .stbn import STBNConfig
 
 # %% auto #0
 __all__ = ['PRESETS', 'TABLES', 'Variant', 'AblationTable', 'ablations_dir', 'register_table', 'get_table', 'list_tables',
@@ -45,7 +49,7 @@ class AblationTable:
     description: str = "" # what the experiment is and what the paper claims
     columns: tuple = () # metric keys shown as columns (default: just `metric`)
     paper_ordering: tuple | None = None # chains of row names, worst to best; None: derive from paper numbers
-    config: str = "" # the config dataclass the overrides apply to
+    config: type | None = None # the model's config class (a ModelConfig) every row's overrides must build; None: not a model table
     unit: str = "" # unit of the metric, for table headers
 
     def __post_init__(self):
@@ -57,6 +61,9 @@ class AblationTable:
         for chain in self.paper_ordering or ():
             for n in chain:
                 if n not in names: raise ValueError(f"table {self.name!r}: ordering names unknown row {n!r}")
+        for v in self.rows if self.config is not None else ():
+            try: self.config.from_dict(v.overrides)
+            except ConfigError as e: raise ConfigError(f"table {self.name!r}, row {v.name!r}: {e}") from e
 
     @property
     def variant_names(self) -> list: return [v.name for v in self.rows]
@@ -136,7 +143,7 @@ _V = Variant
 
 register_table(AblationTable(
     name="jffra_t5", paper="JFFRA", title="Alignment inside the JFFR block (DVD deblurring)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config="JFFRAConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config=JFFRAConfig,
     rows=[_V("mutual_attention", {"alignment": "mutual_attention", "flow_refinement": False}, 28.50, "Temporal mutual self-attention"),
           _V("learnable_offset", {"alignment": "learnable_offset", "flow_refinement": False}, 28.72, "Attention with learnable offset"),
           _V("no_flow_refinement", {"alignment": "flow", "flow_refinement": False}, 29.45, "Attention without refined flow"),
@@ -149,7 +156,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="jffra_t6", paper="JFFRA", title="Occlusion-aware temporal loss (warping error OPW)",
-    metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config="JFFRAConfig",
+    metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config=JFFRAConfig,
     rows=[_V("no_temporal_loss", {"temporal_loss": False}, 0.372, "JFFRA without temporal loss"),
           _V("temporal_loss", {"temporal_loss": True}, 0.354, "JFFRA with temporal loss")],
     presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3),
@@ -160,7 +167,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="s2svr_t4", paper="S2SVR", title="Flow estimator and how it is trained (REDS4 x4 SR)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config="S2SVRConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config=S2SVRConfig,
     rows=[_V("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"}, 31.88, "RAFT, supervised"),
           _V("pwclite_supervised", {"flow_net": "pwclite", "flow_training": "supervised"}, 31.79, "pwclite, supervised"),
           _V("pwclite_unsupervised", {"flow_net": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
@@ -172,7 +179,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="s2svr_t5", paper="S2SVR", title="Sequence length: seq2seq propagation vs a sliding window (EDVR)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config="S2SVRConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config=S2SVRConfig,
     rows=[_V(f"{kind}_len{n}", {"propagation": prop, "sequence_length": n}, val, f"{label}, {n} frames")
           for n, s2svr, edvr in ((5, 28.10, 28.05), (15, 29.25, 28.80), (30, 28.53, 28.01), (50, 28.34, 27.77))
           for kind, prop, val, label in (("s2svr", "seq2seq", s2svr, "S2SVR"), ("sliding", "sliding_window", edvr, "EDVR (sliding window)"))],
@@ -185,7 +192,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="stbn_t3", paper="STBN", title="Added modules of the blind-spot network (Set8, sigma=30)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config="STBNConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config=STBNConfig,
     rows=[_V("propagation", {"bsa": False, "srfe": False, "flow_refinement": False}, 32.14, "Propagation"),
           _V("bsa", {"bsa": True, "srfe": False, "flow_refinement": False}, 32.49, "+ BSA"),
           _V("srfe", {"bsa": True, "srfe": True, "flow_refinement": False}, 32.68, "+ SRFE"),
@@ -197,7 +204,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="stbn_align", paper="STBN", title="Nearest vs bilinear alignment of the blind-spot features",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config="STBNConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config=STBNConfig,
     rows=[_V("nearest", {"warp_mode": "nearest"}, None, "Nearest-neighbour warping"),
           _V("bilinear", {"warp_mode": "bilinear"}, None, "Bilinear warping")],
     paper_ordering=(("bilinear", "nearest"),),
@@ -211,7 +218,7 @@ _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigm
 
 register_table(AblationTable(
     name="ncfl_t5", paper="NCFL", title="Added modules of the compression-based model (Set8, sigma=50)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config=NCFLConfig,
     rows=[_V("base", {"mvr": False, "ncfl": False, "feature_attention": False}, 29.75, "M_a base"),
           _V("mvr", {"mvr": True, "ncfl": False, "feature_attention": False}, 29.87, "+ MVR"),
           _V("ncfl", {"mvr": True, "ncfl": True, "feature_attention": False}, 30.29, "+ NCFL"),
@@ -221,7 +228,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="ncfl_t6", paper="NCFL", title="Quantization of the compressed features (Set8, sigma=50)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config=NCFLConfig,
     rows=[_V("adaptive", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "adaptive"}, 30.29, "Adaptive quantization"),
           _V("fixed", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "fixed"}, 29.86, "Fixed quantization step"),
           _V("none", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "none"}, 29.98, "No quantization")],
@@ -231,7 +238,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="ncfl_t7", paper="NCFL", title="The compression module and its rate loss across degradations",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config=NCFLConfig,
     rows=[_V(f"{kind}_{task}", {"ncfl": ncfl, "ce_loss": ce, "task": task}, val, f"{label}, {task_label}")
           for task, task_label, vals in (("derain", "deraining", (27.30, 27.64, 28.11)), ("dehaze", "dehazing", (23.07, 23.30, 23.63)),
                                          ("real_compressed", "real-world (carphone H.264 QP 50 / QP 10)", (44.48, 44.56, 44.72)), ("awgn", "AWGN", (29.99, 30.20, 30.45)))
@@ -245,7 +252,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="flow_estimators", paper="restorekit", title="Classical flow estimators by end-point error",
-    metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config="restorekit.flow.get_estimator",
+    metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config=None,
     columns=("epe_clean", "epe_noisy", "epe_motorcycle"),
     rows=[_V("dis_ultrafast", {"estimator": "dis_ultrafast"}, None, "DIS ultrafast"),
           _V("dis_fast", {"estimator": "dis_fast"}, None, "DIS fast"),

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_clip, check_flow, config_from_dict
+from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows, pair_flows, unwrap_model
 from .warp import resize_flow, warp
 
@@ -27,7 +27,7 @@ FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
 LEARNED_FLOW_NETS = ("pwclite", "raft", "pyramid")
 
 @dataclass
-class S2SVRConfig:
+class S2SVRConfig(ModelConfig):
     "Configuration of `S2SVR` and its sliding-window baseline; registry overrides: flow_net, flow_training, propagation, sequence_length."
     task: str = "sr" # restoration task (a key of restorekit.degrade.TASKS): "sr", "deblur", "compressed", ...
     scale: int = 4 # output/input size ratio: 4 for x4 SR, 1 otherwise
@@ -42,26 +42,16 @@ class S2SVRConfig:
     window: int = 5 # frames seen by the sliding-window baseline (odd)
     sliding_blocks: int | None = None # residual blocks of the baseline; None: as many as match S2SVR's parameter count
 
+    choices = {"flow_net": FLOW_NETS, "flow_training": ("none", "supervised", "unsupervised"),
+               "propagation": ("seq2seq", "sliding_window"), "scale": (1, 2, 4)}
+
     def __post_init__(self):
-        choices = {"flow_net": FLOW_NETS, "flow_training": ("none", "supervised", "unsupervised"),
-                   "propagation": ("seq2seq", "sliding_window")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"S2SVRConfig.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(allowed)}")
-        if self.scale not in (1, 2, 4): raise ConfigError(f"S2SVRConfig.scale: expected 1, 2 or 4, got {self.scale!r}")
+        super().__post_init__()
         for name in ("channels", "gru_layers", "sequence_length"):
             if getattr(self, name) < 1: raise ConfigError(f"S2SVRConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.res_blocks < 0 or self.radius < 0: raise ConfigError(f"S2SVRConfig: res_blocks and radius must be >= 0, got {self.res_blocks}, {self.radius}")
         if self.window < 1 or self.window % 2 == 0: raise ConfigError(f"S2SVRConfig.window: expected an odd number >= 1, got {self.window}")
 
-    def to_dict(self) -> dict:
-        "The config as a plain dict (for checkpoints and records)."
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> S2SVRConfig:
-        "Rebuild a config from `to_dict()` output; an unknown key is a `ConfigError`."
-        return config_from_dict(cls, d)
 
 # %% ../nbs/32_s2svr.ipynb #3576fc58
 class ConvGRU(nn.Module):

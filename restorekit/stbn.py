@@ -14,19 +14,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .blindspot import CentralMaskedConv2d, DilatedBlock
-from .core import ConfigError, ShapeError, check_clip, check_flow
+from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .flownet import PyramidFlowNet
 from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows
 from .warp import warp
 
 # %% auto #0
-__all__ = ['STBN_TABLE3', 'STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
+__all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
            'self_supervised_l2_loss', 'gaussian_nll_loss', 'flow_distillation_loss', 'distillation_weight',
            'frozen_copy', 'stbn_loss', 'stbn_optimizer']
 
 # %% ../nbs/41_stbn.ipynb #641a7cf4
 @dataclass
-class STBNConfig:
+class STBNConfig(ModelConfig):
     "Configuration of `STBN`; the first three fields are the rows of the paper's Table 3."
     bsa: bool = True # Table 3 "BSA Block": re-aggregate the aligned hidden state after the blind-spot stage
     srfe: bool = True # Table 3 "SRFE Module": patch-unshuffle / residual blocks / patch-shuffle fusion (Eq. 4)
@@ -45,24 +45,16 @@ class STBNConfig:
     distill_weight: float = 0.01 # λ of the flow distillation loss
     distill_warmup: int = 1000 # training steps before the distillation loss is switched on
 
+    choices = {"warp_mode": ("nearest", "bilinear"), "flow": ("net", "dis"), "loss": ("nll", "l2")}
+
     def __post_init__(self):
-        choices = {"warp_mode": ("nearest", "bilinear"), "flow": ("net", "dis"), "loss": ("nll", "l2")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"STBNConfig.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(allowed)}")
+        super().__post_init__()
         if self.flow_refinement and self.flow != "net":
             raise ConfigError(f"STBNConfig.flow_refinement: distillation trains the flow estimator, so it needs flow='net', got flow={self.flow!r}")
         if self.patch_size < 2 or self.patch_size % 2:
             raise ConfigError(f"STBNConfig.patch_size: expected an even factor >= 2 (the blind set is the lattice 2Z²), got {self.patch_size}")
         for name in ("channels", "n_blocks", "flow_levels"):
             if getattr(self, name) < 1: raise ConfigError(f"STBNConfig.{name}: expected >= 1, got {getattr(self, name)}")
-
-STBN_TABLE3 = {
-    "propagation": dict(bsa=False, srfe=False, flow_refinement=False),
-    "+ BSA": dict(bsa=True, srfe=False, flow_refinement=False),
-    "+ SRFE": dict(bsa=True, srfe=True, flow_refinement=False),
-    "+ flow refinement": dict(bsa=True, srfe=True, flow_refinement=True),
-} # the rows of the paper's Table 3 as STBNConfig overrides (paper, Set8 σ=30: 32.14 / 32.49 / 32.68 / 32.76 dB)
 
 # %% ../nbs/41_stbn.ipynb #538636e4
 class BSABlock(nn.Module):
