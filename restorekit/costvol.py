@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ShapeError, check_flow, check_frames
+from .guard import OptionError
 from .warp import warp
 
 # %% auto #0
@@ -25,7 +26,7 @@ def cost_volume_displacements(radius: int = 4, # search radius d; the window is 
 
 def _check_radius(radius) -> int:
     if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
-        raise ValueError(f"radius: expected a non-negative int (the window is (2*radius+1)**2), got {radius!r}")
+        raise OptionError(f"radius: expected a non-negative int (the window is (2*radius+1)**2), got {radius!r}")
     return radius
 
 # %% ../nbs/20_costvol.ipynb #2e9ae41a

@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ShapeError, check_frames, make_generator
+from .guard import OptionError
 from .warp import resize_flow, warp
 
 # %% auto #0
@@ -37,7 +38,7 @@ class PyramidFlowNet(nn.Module):
                  kernel_size: int = 5, # conv kernel size
                 ):
         super().__init__()
-        if levels < 1: raise ValueError(f"levels: expected >= 1, got {levels}")
+        if levels < 1: raise OptionError(f"levels: expected >= 1, got {levels}")
         self.levels, self.in_channels = levels, in_channels
         self.nets = nn.ModuleList(_FlowLevel(2 * in_channels + 2, tuple(widths), kernel_size) for _ in range(levels))
 

@@ -10,8 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .core import ShapeError, check_clip, check_flow, check_frames
-from .guard import check_number
+from .core import ConfigError, ShapeError, check_clip, check_flow, check_frames
+from .guard import OptionError, check_number
 from .warp import outside_mask, warp
 
 # %% auto #0
@@ -31,7 +31,7 @@ def _paired_frames(pred, target, channels=(1, 3)):
 def _reduce(per_frame: torch.Tensor, lead: tuple, reduction: str) -> torch.Tensor:
     "Reduce per-frame values `(N,)` to the leading shape `lead` following `reduction`."
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction: expected one of {_REDUCTIONS}, got {reduction!r}")
+        raise ConfigError(f"reduction: expected one of {_REDUCTIONS}, got {reduction!r}")
     values = per_frame.reshape(lead)
     if reduction == "frame": return values
     if reduction == "clip": return values.mean(-1)
@@ -40,7 +40,7 @@ def _reduce(per_frame: torch.Tensor, lead: tuple, reduction: str) -> torch.Tenso
 def _crop_border(x: torch.Tensor, crop: int) -> torch.Tensor:
     "Remove `crop` pixels from each side of `(N, C, H, W)` frames."
     if crop < 0 or 2 * crop >= min(x.shape[-2:]):
-        raise ValueError(f"crop: expected 0 <= crop < {min(x.shape[-2:]) / 2} for frames of size {tuple(x.shape[-2:])}, got {crop}")
+        raise OptionError(f"crop: expected 0 <= crop < {min(x.shape[-2:]) / 2} for frames of size {tuple(x.shape[-2:])}, got {crop}")
     return x[..., crop:x.shape[-2] - crop, crop:x.shape[-1] - crop] if crop else x
 
 # %% ../nbs/05_metrics.ipynb #1c43b5f8

@@ -9,7 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ShapeError, check_frames
+from .core import ConfigError, ShapeError, check_frames
+from .guard import OptionError
 from .costvol import cost_volume
 from .flow import FlowEstimator, register_estimator
 from .layers import evaluation_mode
@@ -41,8 +42,8 @@ class PWCLite(nn.Module):
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if levels < 1 or len(channels) != levels:
-            raise ValueError(f"channels: expected one width per level ({levels}), got {channels}")
-        if iters < 1: raise ValueError(f"iters: expected >= 1, got {iters}")
+            raise OptionError(f"channels: expected one width per level ({levels}), got {channels}")
+        if iters < 1: raise OptionError(f"iters: expected >= 1, got {iters}")
         self.levels, self.radius, self.iters, self.in_channels = levels, radius, iters, in_channels
         self.encoder = nn.ModuleList(nn.Sequential(_conv(a, b, 2), _conv(b, b))
                                      for a, b in zip((in_channels, *channels[:-1]), channels))
@@ -139,7 +140,7 @@ def _pwclite_estimator(checkpoint=None, # a `save_flow_net` file
                        name: str = "pwclite", # the name reports use
                       ) -> LearnedFlow:
     if (checkpoint is None) == (model is None):
-        raise ValueError("get_estimator('pwclite'): pass exactly one of checkpoint=<path written by save_flow_net> or model=<trained PWCLite>")
+        raise ConfigError("get_estimator('pwclite'): pass exactly one of checkpoint=<path written by save_flow_net> or model=<trained PWCLite>")
     return LearnedFlow(model if model is not None else load_flow_net(checkpoint, device), name=name)
 
 register_estimator("pwclite", _pwclite_estimator, overwrite=True)

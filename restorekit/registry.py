@@ -55,12 +55,12 @@ class AblationTable:
     def __post_init__(self):
         self.columns = tuple(self.columns) or (self.metric,)
         names = [v.name for v in self.rows]
-        if len(set(names)) != len(names): raise ValueError(f"table {self.name!r}: duplicate row names in {names}")
+        if len(set(names)) != len(names): raise ConfigError(f"table {self.name!r}: duplicate row names in {names}")
         if set(self.presets) != set(PRESETS):
-            raise ValueError(f"table {self.name!r}: presets must be exactly {PRESETS}, got {tuple(self.presets)}")
+            raise ConfigError(f"table {self.name!r}: presets must be exactly {PRESETS}, got {tuple(self.presets)}")
         for chain in self.paper_ordering or ():
             for n in chain:
-                if n not in names: raise ValueError(f"table {self.name!r}: ordering names unknown row {n!r}")
+                if n not in names: raise ConfigError(f"table {self.name!r}: ordering names unknown row {n!r}")
         for v in self.rows if self.config is not None else ():
             try: self.config.from_dict(v.overrides)
             except ConfigError as e: raise ConfigError(f"table {self.name!r}, row {v.name!r}: {e}") from e
@@ -113,7 +113,7 @@ TABLES: dict = {}
 def register_table(table: AblationTable, replace: bool = False) -> AblationTable:
     "Add `table` to `TABLES` under `table.name`; refuses duplicates unless `replace`."
     if table.name in TABLES and not replace:
-        raise ValueError(f"table {table.name!r} is already registered; pass replace=True to redefine it")
+        raise ConfigError(f"table {table.name!r} is already registered; pass replace=True to redefine it")
     TABLES[table.name] = table
     return table
 

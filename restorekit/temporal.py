@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .core import ShapeError, check_clip, check_frames
+from .core import ConfigError, ShapeError, check_clip, check_frames
 from .metrics import non_occlusion_mask
 from .warp import warp
 
@@ -35,7 +35,7 @@ def temporal_consistency_loss(restored_t: torch.Tensor, # restored frame ŷ_t, `
     for x, name in [(restored_prev, "restored_prev"), (clean_t, "clean_t"), (clean_prev, "clean_prev")]:
         _check_same(x, name, restored_t, "restored_t")
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ConfigError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
     mask = non_occlusion_mask(clean_t, clean_prev, flow_t_to_prev, alpha)
     residual = mask * (restored_t - warp(restored_prev, flow_t_to_prev)).abs()
     return {"mean": residual.mean, "sum": residual.sum, "none": lambda: residual}[reduction]()

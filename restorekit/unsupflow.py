@@ -186,7 +186,7 @@ class FlowLoss(Callback):
                 ):
         if variant not in VARIANTS: raise ConfigError(f"FlowLoss variant: unknown {variant!r}; expected one of {', '.join(VARIANTS)}")
         if (variant == "student") != (teacher is not None):
-            raise ValueError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
+            raise ConfigError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
         self.variant, self.weights = variant, weights
         self.teacher = teacher.eval().requires_grad_(False) if teacher is not None else None
         self.mask_occlusion = True # switched off by `on_step_begin` during the warm-up

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ShapeError, check_flow, check_frames
+from .core import ConfigError, ShapeError, check_flow, check_frames
 
 # %% auto #0
 __all__ = ['warp', 'Warp', 'outside_mask', 'occlusion_mask', 'resize_flow', 'color_wheel', 'flow_to_color', 'noise_statistics']
@@ -36,7 +36,7 @@ def warp(x: torch.Tensor, # image or features to sample, `(B, C, H, W)`
     "Backward-warp `x` by `flow`: output(p) = x(p + flow(p))."
     _check_pair(x, flow)
     if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"mode: expected 'bilinear' or 'nearest', got {mode!r}")
+        raise ConfigError(f"mode: expected 'bilinear' or 'nearest', got {mode!r}")
     h, w = x.shape[-2:]
     pos = _base_grid(h, w, x.device, flow.dtype) + flow
     # normalise to [-1, 1] with align_corners=True: -1 is the centre of the first pixel, +1 of the last
