@@ -35,7 +35,7 @@ class ConfigError(RestoreKitError, ValueError):
 def _describe(x) -> str:
     return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}" if hasattr(x, "shape") else type(x).__name__
 
-def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_dim: int) -> torch.Tensor:
+def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_dim: int, finite: bool = True) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise ShapeError(f"{name}: expected a torch.Tensor {expected}, got {_describe(x)}")
     if x.dim() not in ranks:
@@ -48,23 +48,23 @@ def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_d
             raise ShapeError(f"{name}: expected {expected} with C in {allowed}, got shape {tuple(x.shape)}")
     if x.numel() == 0:
         raise ShapeError(f"{name}: expected a non-empty tensor {expected}, got shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
+    if finite and not torch.isfinite(x).all():
         raise ShapeError(f"{name}: contains NaN or infinite values; expected finite values {expected}")
     return x
 
-def check_clip(clip, name: str = "clip", channels=3, batched: bool | None = None) -> torch.Tensor:
+def check_clip(clip, name: str = "clip", channels=3, batched: bool | None = None, finite: bool = True) -> torch.Tensor:
     "Check that `clip` is a float `(T, C, H, W)` clip (or `(B, T, C, H, W)` if `batched`); return it."
     ranks = {None: (4, 5), False: (4,), True: (5,)}[batched]
     expected = {None: "(T, C, H, W) or (B, T, C, H, W)", False: "(T, C, H, W)", True: "(B, T, C, H, W)"}[batched]
-    return _check_tensor(clip, name, ranks, expected, channels, channel_dim=-3)
+    return _check_tensor(clip, name, ranks, expected, channels, channel_dim=-3, finite=finite)
 
-def check_frames(frames, name: str = "frames", channels=None) -> torch.Tensor:
+def check_frames(frames, name: str = "frames", channels=None, finite: bool = True) -> torch.Tensor:
     "Check that `frames` is a float `(B, C, H, W)` batch of images; return it."
-    return _check_tensor(frames, name, (4,), "(B, C, H, W)", channels, channel_dim=1)
+    return _check_tensor(frames, name, (4,), "(B, C, H, W)", channels, channel_dim=1, finite=finite)
 
-def check_flow(flow, name: str = "flow") -> torch.Tensor:
+def check_flow(flow, name: str = "flow", finite: bool = True) -> torch.Tensor:
     "Check that `flow` is a float `(B, 2, H, W)` flow in pixels; return it."
-    return _check_tensor(flow, name, (4,), "(B, 2, H, W) in pixels", 2, channel_dim=1)
+    return _check_tensor(flow, name, (4,), "(B, 2, H, W) in pixels", 2, channel_dim=1, finite=finite)
 
 # %% ../nbs/00_core.ipynb #e0ecf7a8
 def seed_everything(seed: int) -> None:

@@ -56,7 +56,7 @@ def cost_volume_unfold(f_ref: torch.Tensor, # reference features f_t, `(B, C, H,
     return (f_ref[:, :, None] * windows).sum(1) / c
 
 def _check_pair(f_ref, f_nbr):
-    check_frames(f_ref, "f_ref"); check_frames(f_nbr, "f_nbr")
+    check_frames(f_ref, "f_ref", finite=False); check_frames(f_nbr, "f_nbr", finite=False)
     if f_nbr.shape != f_ref.shape:
         raise ShapeError(f"f_nbr: expected the shape of f_ref {tuple(f_ref.shape)}, got {tuple(f_nbr.shape)}")
     if f_nbr.dtype != f_ref.dtype or f_nbr.device != f_ref.device:

@@ -44,7 +44,7 @@ class PyramidFlowNet(nn.Module):
 
     def pyramid(self, ref: torch.Tensor, other: torch.Tensor) -> list:
         "Every level's `(ref_l, other_l, flow_l)`, coarse to fine, on the padded grid (the last flow is the output before cropping)."
-        check_frames(ref, "ref", self.in_channels); check_frames(other, "other", self.in_channels)
+        check_frames(ref, "ref", self.in_channels, finite=False); check_frames(other, "other", self.in_channels, finite=False)
         if ref.shape != other.shape:
             raise ShapeError(f"other: expected the shape of ref {tuple(ref.shape)}, got {tuple(other.shape)}")
         h, w = ref.shape[-2:]

@@ -70,7 +70,7 @@ class PWCLite(nn.Module):
                 all_levels: bool = False, # also return the coarser levels' flows
                ): # flow `(B, 2, H, W)`; with all_levels a list of such flows, coarse to fine (last = output)
         "Estimate the flow on ref's grid that samples other (`warp(other, flow) ≈ ref`)."
-        check_frames(ref, "ref", self.in_channels); check_frames(other, "other", self.in_channels)
+        check_frames(ref, "ref", self.in_channels, finite=False); check_frames(other, "other", self.in_channels, finite=False)
         if ref.shape != other.shape:
             raise ShapeError(f"other: expected the shape of ref {tuple(ref.shape)}, got {tuple(other.shape)}")
         b, _, h, w = ref.shape
