@@ -218,11 +218,12 @@ class S2SVR(nn.Module):
         "Encode the whole clip, then decode the outputs one after the other (Eq. 1–8)."
         clip = check_clip(clip, "clip", channels=3, batched=True)
         b, t, _, h, w = clip.shape
-        if flows is None: flows = self.flows(clip)
-        if len(flows) != t - 1: raise ShapeError(f"flows: expected {t - 1} flows for a clip of {t} frames, got {len(flows)}")
-        for k, f in enumerate(flows):
-            check_flow(f, f"flows[{k}]")
-            if tuple(f.shape) != (b, 2, h, w): raise ShapeError(f"flows[{k}]: expected shape {(b, 2, h, w)}, got {tuple(f.shape)}")
+        if flows is None: flows = self.flows(clip)               # estimated here: no need to check them again
+        elif len(flows) != t - 1: raise ShapeError(f"flows: expected {t - 1} flows for a clip of {t} frames, got {len(flows)}")
+        else:
+            for k, f in enumerate(flows):
+                check_flow(f, f"flows[{k}]")
+                if tuple(f.shape) != (b, 2, h, w): raise ShapeError(f"flows[{k}]: expected shape {(b, 2, h, w)}, got {tuple(f.shape)}")
         latents = self.encode(clip, flows)
         states = self.decoder.init_states(latents[:, 0])
         prev_output, outputs = upscale(clip[:, 0], self.cfg.scale), []
