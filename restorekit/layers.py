@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from .core import ShapeError
-from .flow import FlowEstimator, get_estimator
+from .flow import get_estimator
 from .warp import resize_flow
 
 # %% auto #0
