@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ShapeError, check_flow, check_frames
+from .guard import OptionError
 from .warp import warp
 
 # %% auto #0
@@ -25,7 +26,7 @@ def cost_volume_displacements(radius: int = 4, # search radius d; the window is 
 
 def _check_radius(radius) -> int:
     if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
-        raise ValueError(f"radius: expected a non-negative int (the window is (2*radius+1)**2), got {radius!r}")
+        raise OptionError(f"radius: expected a non-negative int (the window is (2*radius+1)**2), got {radius!r}")
     return radius
 
 # %% ../nbs/20_costvol.ipynb #2e9ae41a
@@ -55,7 +56,7 @@ def cost_volume_unfold(f_ref: torch.Tensor, # reference features f_t, `(B, C, H,
     return (f_ref[:, :, None] * windows).sum(1) / c
 
 def _check_pair(f_ref, f_nbr):
-    check_frames(f_ref, "f_ref"); check_frames(f_nbr, "f_nbr")
+    check_frames(f_ref, "f_ref", finite=False); check_frames(f_nbr, "f_nbr", finite=False)
     if f_nbr.shape != f_ref.shape:
         raise ShapeError(f"f_nbr: expected the shape of f_ref {tuple(f_ref.shape)}, got {tuple(f_nbr.shape)}")
     if f_nbr.dtype != f_ref.dtype or f_nbr.device != f_ref.device:

@@ -146,8 +146,9 @@ def _training_segments(path, n_frames: int, window: int, max_frames: int) -> lis
 def _check_checkpoint(path: Path, model_cfg: STBNConfig):
     extra = load_checkpoint(path)["extra"]
     saved = extra.get("config")
-    if saved is not None and saved != model_cfg.__dict__:
-        diff = sorted(k for k in set(saved) | set(model_cfg.__dict__) if saved.get(k) != model_cfg.__dict__.get(k))
+    now = model_cfg.to_dict()
+    if saved is not None and saved != now:
+        diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
         was = ', '.join(f'{k}={saved.get(k, "<unset>")!r}' for k in diff)
         raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({was}); "
                               "use --no-resume (resume=False) or another --checkpoint to start over")
@@ -173,7 +174,7 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
 
 def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
     ckpt = load_checkpoint(path)
-    ckpt["extra"].update(model="stbn", config=dict(model_cfg.__dict__), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
+    ckpt["extra"].update(model="stbn", config=model_cfg.to_dict(), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
     buf = io.BytesIO(); torch.save(ckpt, buf); atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/42_denoise.ipynb #a7e9c897
@@ -277,7 +278,8 @@ def train_stbn(model: STBN, # the model to train (in place)
               ): # `restorekit.train.TrainResult`
     "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation after the warm-up."
     from restorekit.flownet import pretrain_flownet
-    from restorekit.stbn import frozen_copy, stbn_loss, stbn_optimizer
+    from restorekit.layers import flow_param_groups
+    from restorekit.stbn import frozen_copy, stbn_loss
     if model.flownet is not None and flow_pretrain_steps > 0:
         clips = torch.stack([dataset[i]["noisy"] for i in range(min(flow_pretrain_items, len(dataset)))])
         crop = min(clips.shape[-2:])
@@ -290,7 +292,7 @@ def train_stbn(model: STBN, # the model to train (in place)
     def loss_fn(m, batch):
         parts = stbn_loss(m, batch["noisy"], run["step"], run["teacher"])
         return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach()}
-    groups = lambda m: [{"params": g["params"], "lr": g["lr"]} for g in stbn_optimizer(m, cfg.lr, flow_lr).param_groups]
+    groups = lambda m: flow_param_groups(m, m.flownet, cfg.lr, flow_lr)
     if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
     return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core import ConfigError
+from .jffra import JFFRAConfig
+from .ncfl import NCFLConfig
+from .s2svr import S2SVRConfig
+from .stbn import STBNConfig
 
 # %% auto #0
 __all__ = ['PRESETS', 'TABLES', 'Variant', 'AblationTable', 'ablations_dir', 'register_table', 'get_table', 'list_tables',
@@ -45,7 +49,7 @@ class AblationTable:
     description: str = "" # what the experiment is and what the paper claims
     columns: tuple = () # metric keys shown as columns (default: just `metric`)
     paper_ordering: tuple | None = None # chains of row names, worst to best; None: derive from paper numbers
-    config: str = "" # the config dataclass the overrides apply to
+    config: type | None = None # the model's config class (a ModelConfig) every row's overrides must build; None: not a model table
     unit: str = "" # unit of the metric, for table headers
     data: dict = field(default_factory=dict) # {"train": spec, "eval": spec}: the `restorekit.datasets` "<dataset>/<split>" the paper's numbers come from; {}: no folder dataset
     mechanism: tuple = () # measurements that show whether the ablated part works (e.g. "epe_flownet", "epe_zero", "epe_dis")
@@ -57,12 +61,15 @@ class AblationTable:
         self.mechanism = tuple(self.mechanism)
         if self.seeds < 5: raise ValueError(f"table {self.name!r}: seeds must be at least 5, got {self.seeds}")
         names = [v.name for v in self.rows]
-        if len(set(names)) != len(names): raise ValueError(f"table {self.name!r}: duplicate row names in {names}")
+        if len(set(names)) != len(names): raise ConfigError(f"table {self.name!r}: duplicate row names in {names}")
         if set(self.presets) != set(PRESETS):
-            raise ValueError(f"table {self.name!r}: presets must be exactly {PRESETS}, got {tuple(self.presets)}")
+            raise ConfigError(f"table {self.name!r}: presets must be exactly {PRESETS}, got {tuple(self.presets)}")
         for chain in self.paper_ordering or ():
             for n in chain:
-                if n not in names: raise ValueError(f"table {self.name!r}: ordering names unknown row {n!r}")
+                if n not in names: raise ConfigError(f"table {self.name!r}: ordering names unknown row {n!r}")
+        for v in self.rows if self.config is not None else ():
+            try: self.config.from_dict(v.overrides)
+            except ConfigError as e: raise ConfigError(f"table {self.name!r}, row {v.name!r}: {e}") from e
 
     def precondition_pairs(self) -> tuple:
         "The (measurement, bracket) pairs checked per seed: declared, or every `epe_<flow>` against `epe_zero`."
@@ -123,7 +130,7 @@ TABLES: dict = {}
 def register_table(table: AblationTable, replace: bool = False) -> AblationTable:
     "Add `table` to `TABLES` under `table.name`; refuses duplicates unless `replace`."
     if table.name in TABLES and not replace:
-        raise ValueError(f"table {table.name!r} is already registered; pass replace=True to redefine it")
+        raise ConfigError(f"table {table.name!r} is already registered; pass replace=True to redefine it")
     TABLES[table.name] = table
     return table
 
@@ -153,7 +160,7 @@ _V = Variant
 
 register_table(AblationTable(
     name="jffra_t5", paper="JFFRA", title="Alignment inside the JFFR block (DVD deblurring)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config="JFFRAConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config=JFFRAConfig,
     data={"train": "dvd/train", "eval": "dvd/test"},
     mechanism=("epe_initial", "epe_refined", "epe_zero", "epe_dis"),
     rows=[_V("mutual_attention", {"alignment": "mutual_attention", "flow_refinement": False}, 28.50, "Temporal mutual self-attention"),
@@ -168,7 +175,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="jffra_t6", paper="JFFRA", title="Occlusion-aware temporal loss (warping error OPW)",
-    metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config="JFFRAConfig",
+    metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config=JFFRAConfig,
     data={"train": "davis/train", "eval": "set8/test"},
     mechanism=("epe_initial", "epe_refined", "epe_zero", "epe_dis"),
     rows=[_V("no_temporal_loss", {"temporal_loss": False}, 0.372, "JFFRA without temporal loss"),
@@ -181,7 +188,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="s2svr_t4", paper="S2SVR", title="Flow estimator and how it is trained (REDS4 x4 SR)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config="S2SVRConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config=S2SVRConfig,
     data={"train": "reds/train", "eval": "reds/reds4"},
     mechanism=("epe_flownet", "epe_zero", "epe_dis"),
     rows=[_V("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"}, 31.88, "RAFT, supervised"),
@@ -195,7 +202,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="s2svr_t5", paper="S2SVR", title="Sequence length: seq2seq propagation vs a sliding window (EDVR)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config="S2SVRConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config=S2SVRConfig,
     data={"train": "reds/train", "eval": "reds/reds4"},
     mechanism=("epe_flow", "epe_zero", "epe_dis"),
     rows=[_V(f"{kind}_len{n}", {"propagation": prop, "sequence_length": n}, val, f"{label}, {n} frames")
@@ -210,7 +217,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="stbn_t3", paper="STBN", title="Added modules of the blind-spot network (Set8, sigma=30)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config="STBNConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config=STBNConfig,
     data={"train": "davis/train", "eval": "set8/test"},
     mechanism=("epe_flownet", "epe_zero", "epe_dis", "blindspot_leak"),
     rows=[_V("propagation", {"bsa": False, "srfe": False, "flow_refinement": False}, 32.14, "Propagation"),
@@ -224,7 +231,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="stbn_align", paper="STBN", title="Nearest vs bilinear alignment of the blind-spot features",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config="STBNConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config=STBNConfig,
     data={"train": "set8/test", "eval": "set8/test"},
     mechanism=("epe_flownet", "epe_zero", "epe_dis", "blindspot_leak"),
     rows=[_V("nearest", {"warp_mode": "nearest"}, None, "Nearest-neighbour warping"),
@@ -240,7 +247,7 @@ _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigm
 
 register_table(AblationTable(
     name="ncfl_t5", paper="NCFL", title="Added modules of the compression-based model (Set8, sigma=50)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config=NCFLConfig,
     data={"train": "davis/trainval", "eval": "set8/test"},
     mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V("base", {"mvr": False, "ncfl": False, "feature_attention": False}, 29.75, "M_a base"),
@@ -252,7 +259,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="ncfl_t6", paper="NCFL", title="Quantization of the compressed features (Set8, sigma=50)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config=NCFLConfig,
     data={"train": "davis/trainval", "eval": "set8/test"},
     mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V("adaptive", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "adaptive"}, 30.29, "Adaptive quantization"),
@@ -264,7 +271,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="ncfl_t7", paper="NCFL", title="The compression module and its rate loss across degradations",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config=NCFLConfig,
     data={"train": "davis/trainval", "eval": "set8/test"},
     mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V(f"{kind}_{task}", {"ncfl": ncfl, "ce_loss": ce, "task": task}, val, f"{label}, {task_label}")
@@ -280,7 +287,7 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="flow_estimators", paper="restorekit", title="Classical flow estimators by end-point error",
-    metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config="restorekit.flow.get_estimator",
+    metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config=None,
     columns=("epe_clean", "epe_noisy", "epe_motorcycle"), mechanism=("epe_zero", "epe_zero_motorcycle"),
     preconditions=(("epe_clean", "epe_zero"), ("epe_noisy", "epe_zero"), ("epe_motorcycle", "epe_zero_motorcycle")),
     rows=[_V("dis_ultrafast", {"estimator": "dis_ultrafast"}, None, "DIS ultrafast"),

@@ -28,13 +28,16 @@ from .store import ResultsStore, StoreLockedError, config_dir, params_hash, resu
 from .train import code_version
 
 # %% auto #0
-__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'ALPHA', 'CPU_BUDGET', 'library_versions', 'write_record', 'reproducible_part',
-           'RunSpec', 'notebook_parameters', 'plan_sweep', 'clean_stale_run_folders', 'execute_run', 'SweepResult',
-           'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts', 'RenderedTable',
-           'render_table', 'render_tables', 'stale_reason', 'check_results']
+__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'ALPHA', 'CPU_BUDGET', 'RecordError', 'library_versions', 'write_record',
+           'reproducible_part', 'RunSpec', 'notebook_parameters', 'plan_sweep', 'clean_stale_run_folders',
+           'execute_run', 'SweepResult', 'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts',
+           'RenderedTable', 'render_table', 'render_tables', 'stale_reason', 'check_results']
 
 # %% ../nbs/13_sweep.ipynb #9cb46c25
 RESERVED_PARAMETERS = ("table", "variant", "seed", "preset", "output")
+
+class RecordError(RestoreKitError, ValueError):
+    "A run's record is malformed: non-finite metrics, a bad evaluation-set description, per-window scores or timings."
 
 def library_versions() -> dict:
     "Versions of Python and the libraries a result depends on."
@@ -59,26 +62,26 @@ def write_record(output, # path of the JSON record (the notebook's `output` para
                 ) -> dict:
     "Write one run's record atomically as sorted JSON; returns it."
     bad = {k: v for k, v in metrics.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
-    if bad: raise ValueError(f"metrics: expected finite numbers, got {bad}")
+    if bad: raise RecordError(f"metrics: expected finite numbers, got {bad}")
     record = {"metrics": {k: float(v) for k, v in metrics.items()},
               "parameters": {k: v for k, v in parameters.items() if k != "output"},
               "timings": dict(timings or {}), "versions": library_versions()}
     if eval_set is not None:
         if not isinstance(eval_set, dict) or set(eval_set) != {"hash", "n", "seed"} or not isinstance(eval_set["hash"], str):
-            raise ValueError(f"eval_set: expected {{'hash': str, 'n': int, 'seed': int}}, got {eval_set!r}")
+            raise RecordError(f"eval_set: expected {{'hash': str, 'n': int, 'seed': int}}, got {eval_set!r}")
         record["eval_set"] = {"hash": eval_set["hash"], "n": int(eval_set["n"]), "seed": int(eval_set["seed"])}
     if per_item is not None:
         for name, values in per_item.items():
             if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-                raise ValueError(f"per_item[{name!r}]: expected finite numbers, one per evaluation window")
+                raise RecordError(f"per_item[{name!r}]: expected finite numbers, one per evaluation window")
             if eval_set is not None and len(values) != record["eval_set"]["n"]:
-                raise ValueError(f"per_item[{name!r}]: expected {record['eval_set']['n']} scores (one per evaluation window), got {len(values)}")
+                raise RecordError(f"per_item[{name!r}]: expected {record['eval_set']['n']} scores (one per evaluation window), got {len(values)}")
         record["per_item"] = {k: [float(v) for v in vs] for k, vs in per_item.items()}
     if init_hash is not None: record["init_hash"] = str(init_hash)
     for name, seconds in (("cpu_time", cpu_time), ("wall_time", wall_time)):
         if seconds is not None:
             if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
-                raise ValueError(f"{name}: expected a non-negative number of seconds, got {seconds!r}")
+                raise RecordError(f"{name}: expected a non-negative number of seconds, got {seconds!r}")
             record[name] = float(seconds)
     atomic_write_text(output, json.dumps(record, sort_keys=True, indent=1) + "\n")
     return record

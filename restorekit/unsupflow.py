@@ -20,6 +20,7 @@ from .core import ConfigError, ShapeError, check_flow, check_frames
 from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
+from .layers import DEFAULT_ESTIMATOR
 from .metrics import epe
 from .pwcflow import LearnedFlow, PWCLite, load_flow_net, save_flow_net
 from .synthetic import stereo_motorcycle
@@ -185,7 +186,7 @@ class FlowLoss(Callback):
                 ):
         if variant not in VARIANTS: raise ConfigError(f"FlowLoss variant: unknown {variant!r}; expected one of {', '.join(VARIANTS)}")
         if (variant == "student") != (teacher is not None):
-            raise ValueError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
+            raise ConfigError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
         self.variant, self.weights = variant, weights
         self.teacher = teacher.eval().requires_grad_(False) if teacher is not None else None
         self.mask_occlusion = True # switched off by `on_step_begin` during the warm-up
@@ -402,7 +403,7 @@ def trained_flow_estimator(flow_net: str = "pwclite", # "pwclite", "raft" (itera
                            **degrade_kwargs, # overrides of the task's degradation
                           ) -> FlowEstimator:
     "The flow estimator of one S2SVR Table 4 row, trained on demand (cached)."
-    if flow_net == "dis": return get_estimator("dis_medium")
+    if flow_net == "dis": return get_estimator(DEFAULT_ESTIMATOR)
     if flow_net not in ("pwclite", "raft"): raise ConfigError(f"flow_net: unknown {flow_net!r}; expected 'pwclite', 'raft' or 'dis'")
     if flow_training not in ("supervised", "unsupervised"):
         raise ConfigError(f"flow_training: unknown {flow_training!r}; expected 'supervised' or 'unsupervised'")
