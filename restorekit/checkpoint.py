@@ -27,7 +27,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .core import ConfigError, RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip
+from .core import (CheckpointError, ConfigError, RestoreKitError, ShapeError, VideoFileError, __version__,
+                             atomic_write_bytes, check_clip, code_version)
 from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, load_failure,
                               noise_sigma_arg, non_negative_int, positive_int)
 from .flownet import PyramidFlowNet
@@ -36,8 +37,7 @@ from .ncfl import NCFL, NCFLConfig
 from .pwcflow import PWCLite, pwclite_kwargs
 from .s2svr import S2SVR, S2SVRConfig, SlidingWindowVR, build_model
 from .stbn import STBN, STBNConfig
-from .train import CheckpointError, code_version
-from .video import _CONTAINERS, _encoder_options, VIDEO_CODECS, iter_video, video_info
+from .video import VIDEO_CONTAINERS, encoder_options, VIDEO_CODECS, iter_video, video_info
 
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'ModelSpec', 'register_model_kind', 'model_spec', 'module_hash',
@@ -229,12 +229,11 @@ def save_model(path, # file to write (atomically: temporary file, then rename); 
     where = f"save_model({str(path)!r})"
     _, fresh, _ = _build(spec, config, arch, where)
     _check_state(fresh, state, where, spec.kind)
-    import restorekit
     record = {"format": MODEL_FORMAT, "version": MODEL_FORMAT_VERSION, "kind": spec.kind,
               "config": _plain(config, "config"), "arch": arch, "state_dict": state,
               "data": _plain(data, "data"), "preset": str(preset),
               "metrics": _plain(dict(metrics or {}), "metrics"),
-              "code": {"restorekit": restorekit.__version__, "code_version": code_version(),
+              "code": {"restorekit": __version__, "code_version": code_version(),
                        "module": type(model).__module__, "module_hash": module_hash(model)},
               "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "extra": _plain(dict(extra or {}), "extra")}
@@ -372,12 +371,12 @@ class VideoWriter:
                  preset: str = "medium", # x264/x265 speed preset
                 ):
         self.path = Path(path)
-        self.format = _CONTAINERS.get(self.path.suffix.lower())
-        if self.format is None: raise ConfigError(f"{self.path}: unknown container {self.path.suffix!r}; expected one of {sorted(_CONTAINERS)}")
+        self.format = VIDEO_CONTAINERS.get(self.path.suffix.lower())
+        if self.format is None: raise ConfigError(f"{self.path}: unknown container {self.path.suffix!r}; expected one of {sorted(VIDEO_CONTAINERS)}")
         self.codec = codec or ("ffv1" if self.format == "matroska" else "h264")
         if self.codec not in VIDEO_CODECS: raise ConfigError(f"codec {self.codec!r}: unknown; expected one of {sorted(VIDEO_CODECS)}")
         if self.codec == "ffv1" and self.format != "matroska": raise ConfigError(f"{self.path}: FFV1 is written to Matroska; expected a .mkv path")
-        self.fps, self.options = check_number(fps, "fps", low=0, open_low=True), _encoder_options(self.codec, crf, qp, preset)
+        self.fps, self.options = check_number(fps, "fps", low=0, open_low=True), encoder_options(self.codec, crf, qp, preset)
         self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix}")
         self.container = self.stream = None
         self.frames = 0
@@ -445,7 +444,7 @@ def guard_restore_paths(in_path, # the degraded video
                         overwrite: bool = False, # allow replacing an existing output
                        ) -> None:
     "Refuse, before any work, an output of `restore` that is an input, cannot be written, or exists (unless `overwrite`)."
-    guard_paths({"input video": in_path, "model checkpoint": checkpoint}, [Output(out_path, "output video", tuple(_CONTAINERS))], overwrite)
+    guard_paths({"input video": in_path, "model checkpoint": checkpoint}, [Output(out_path, "output video", tuple(VIDEO_CONTAINERS))], overwrite)
 
 def restore_video(in_path, # degraded video (any format PyAV decodes)
                   out_path, # output video: .mkv (lossless FFV1) or .mp4/.mov (H.264, crf 12)

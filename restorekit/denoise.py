@@ -18,13 +18,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from .core import RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
+from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
 from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
                               non_negative_int, number_arg, positive_int, same_file)
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
-from .train import CheckpointError, TrainConfig, load_checkpoint, train
+from .train import TrainConfig, load_checkpoint, train
 from .checkpoint import VideoWriter, load_model, save_model
-from .video import _CONTAINERS, iter_video, video_info, write_video
+from .video import VIDEO_CONTAINERS, iter_video, video_info, write_video
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
@@ -212,7 +212,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     noisy_path, out_path = Path(noisy_path), Path(out_path)
     ckpt_path = Path(checkpoint) if checkpoint is not None else out_path.with_name(out_path.name + ".ckpt")
     model_path = out_path.with_name(out_path.name + ".model.pt")
-    guard_paths({"noisy video": noisy_path}, [Output(out_path, "output video", tuple(_CONTAINERS)),
+    guard_paths({"noisy video": noisy_path}, [Output(out_path, "output video", tuple(VIDEO_CONTAINERS)),
                                               Output(ckpt_path, "training checkpoint", own=lambda p: _own_training_state(p, channels)),
                                               Output(model_path, "model checkpoint", own=lambda p: _own_model(p, noisy_path))], overwrite)
     if not noisy_path.is_file(): raise VideoFileError(f"noisy video {str(noisy_path)!r}: no such file")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import RestoreKitError
-from .train import code_version  # the one definition of a run's code version, shared with training checkpoints
+from .core import code_version  # the one definition of a run's code version, shared with every checkpoint
 
 # %% auto #0
 __all__ = ['params_hash', 'StoreLockedError', 'Run', 'ResultsStore']

@@ -21,7 +21,7 @@ from pathlib import Path
 from .core import ConfigError, RestoreKitError, atomic_write_text
 from .registry import TABLES, AblationTable, get_table
 from .store import ResultsStore, params_hash
-from .train import code_version
+from .core import code_version
 
 # %% auto #0
 __all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'STORE_NAME', 'library_versions', 'write_record', 'reproducible_part', 'RunSpec',
@@ -34,7 +34,6 @@ RESERVED_PARAMETERS = ("table", "variant", "seed", "preset", "output")
 def library_versions() -> dict:
     "Versions of Python and the libraries a result depends on."
     import numpy, torch
-    import restorekit
     out = {"python": platform.python_version(), "restorekit": code_version(), "torch": torch.__version__, "numpy": numpy.__version__}
     for name in ("cv2", "skimage"):
         mod = sys.modules.get(name)

@@ -9,7 +9,6 @@ import io
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -25,19 +24,15 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
-from .core import ConfigError, RestoreKitError, atomic_write_bytes, seed_everything
+from .core import CheckpointError, ConfigError, RestoreKitError, atomic_write_bytes, code_version, seed_everything
 from .guard import load_failure
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'CheckpointError', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer',
-           'make_scheduler', 'seed_worker', 'make_loader', 'code_version', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'init_distributed', 'TrainState', 'Callback',
-           'TrainResult', 'train']
+__all__ = ['OPTIMIZERS', 'SCHEDULES', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer', 'make_scheduler',
+           'seed_worker', 'make_loader', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
+           'restore_checkpoint', 'init_distributed', 'TrainState', 'Callback', 'TrainResult', 'train']
 
 # %% ../nbs/10_train.ipynb #c0371618
-class CheckpointError(RestoreKitError, OSError):
-    "A checkpoint file is missing, truncated, not a restorekit checkpoint or from a different run."
-
 class TrainingError(RestoreKitError, RuntimeError):
     "The loss function returned something that is not a finite scalar loss."
 
@@ -180,20 +175,6 @@ def make_loader(dataset: Dataset, # a map-style dataset
 
 # %% ../nbs/10_train.ipynb #6a35382a
 _FORMAT = "restorekit-checkpoint"
-
-def code_version() -> str:
-    "restorekit's version, plus `+g<commit>` (and `.dirty`) when it runs from a git checkout."
-    from restorekit import __version__
-    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    def git(*args):
-        return subprocess.run(["git", "-C", str(here), *args], capture_output=True, text=True, timeout=10)
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        if head.returncode != 0 or not head.stdout.strip(): return __version__
-        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
-        return f"{__version__}+g{head.stdout.strip()}{'.dirty' if dirty else ''}"
-    except (OSError, subprocess.SubprocessError):
-        return __version__
 
 def rng_state() -> dict:
     "The global torch, CUDA, NumPy and Python random states, as tensors and plain values."

@@ -19,8 +19,8 @@ from .core import ConfigError, ShapeError, VideoFileError, check_clip
 from .guard import OptionError, check_number
 
 # %% auto #0
-__all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip', 'VideoInfo',
-           'video_info', 'write_video']
+__all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'VIDEO_CONTAINERS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip',
+           'VideoInfo', 'video_info', 'encoder_options', 'write_video']
 
 # %% ../nbs/01_video.ipynb #54fcd51e
 SAMPLE_CLIPS = {
@@ -183,9 +183,14 @@ def video_info(path, # video file to inspect
 
 # %% ../nbs/01_video.ipynb #82102e7b
 VIDEO_CODECS = {"h264": "libx264", "h265": "libx265", "ffv1": "ffv1"}
-_CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
+VIDEO_CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"} # file suffix -> the container format written
 
-def _encoder_options(codec: str, crf, qp, preset: str) -> dict:
+def encoder_options(codec: str, # a key of `VIDEO_CODECS`
+                    crf, # constant rate factor of h264/h265 (None: 18 unless `qp` is given)
+                    qp, # constant quantizer of h264/h265 instead of `crf` (None: use `crf`)
+                    preset: str, # the x264/x265 speed preset
+                   ) -> dict: # the encoder options PyAV takes (`stream.options`)
+    "The encoder options of one codec and rate setting; `OptionError` if both `crf` and `qp` are given."
     if crf is not None and qp is not None: raise OptionError("write_video: give crf or qp, not both")
     if codec == "ffv1": return {}
     rate = {"qp": str(int(qp))} if qp is not None else {"crf": str(18 if crf is None else crf)}
@@ -205,8 +210,8 @@ def write_video(clip: torch.Tensor, # float clip in [0, 1], `(T, 3, H, W)`
     check_clip(clip, "clip", batched=False)
     if codec not in VIDEO_CODECS: raise ConfigError(f"codec {codec!r}: unknown; expected one of {sorted(VIDEO_CODECS)}")
     path = Path(path)
-    fmt = _CONTAINERS.get(path.suffix.lower())
-    if fmt is None: raise ConfigError(f"{path}: unknown container {path.suffix!r}; expected one of {sorted(_CONTAINERS)}")
+    fmt = VIDEO_CONTAINERS.get(path.suffix.lower())
+    if fmt is None: raise ConfigError(f"{path}: unknown container {path.suffix!r}; expected one of {sorted(VIDEO_CONTAINERS)}")
     if codec == "ffv1" and fmt != "matroska": raise ConfigError(f"{path}: FFV1 is written to Matroska; expected a .mkv path")
     fps = check_number(fps, "fps", low=0, open_low=True)
     t, _, h, w = clip.shape
@@ -221,7 +226,7 @@ def write_video(clip: torch.Tensor, # float clip in [0, 1], `(T, 3, H, W)`
         with av.open(str(tmp), "w", format=fmt, options=options) as container:
             stream = container.add_stream(VIDEO_CODECS[codec], rate=Fraction(fps).limit_denominator(100_000))
             stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
-            stream.options = _encoder_options(codec, crf, qp, preset)
+            stream.options = encoder_options(codec, crf, qp, preset)
             for frame in frames:
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             container.mux(stream.encode())

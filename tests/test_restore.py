@@ -17,7 +17,8 @@ from restorekit.pwcflow import PWCLite
 from restorekit.s2svr import S2SVRConfig, build_model
 from restorekit.stbn import STBN, STBNConfig
 from restorekit.synthetic import synthetic_clip
-from restorekit.train import CheckpointError, save_checkpoint
+from restorekit.core import CheckpointError
+from restorekit.train import save_checkpoint
 from restorekit.video import read_video, write_video
 
 T, H, W = 9, 37, 51  # an odd size that is a multiple of nothing the models need
