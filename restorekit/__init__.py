@@ -18,6 +18,7 @@ from .quant import *
 from .entropy import *
 from .flownet import *
 from .blindspot import *
+from .kinds import *
 from .stbn import *
 from .s2svr import *
 from .registry import *
@@ -30,3 +31,4 @@ from .ncfl import *
 from .jffra import *
 from .viewers import *
 from .checkpoint import *
+from .restore import *

@@ -103,7 +103,7 @@ def _build_list(sub):
 # %% ../nbs/14_cli.ipynb #d9988a79
 from .denoise import add_cli as _build_denoise
 subcommand("denoise")(_build_denoise)
-from .checkpoint import add_info_cli as _build_info, add_restore_cli as _build_restore
+from .restore import add_info_cli as _build_info, add_restore_cli as _build_restore
 subcommand("restore")(_build_restore)
 subcommand("info")(_build_info)
 

@@ -23,8 +23,8 @@ from .guard import (Output, add_threads_option, check_device, check_number, devi
                               non_negative_int, number_arg, positive_int, same_file)
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
 from .train import TrainConfig, load_checkpoint, train
-from .checkpoint import VideoWriter, load_model, save_model
-from .video import VIDEO_CONTAINERS, iter_video, video_info, write_video
+from .checkpoint import load_model, save_model
+from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info, write_video
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',

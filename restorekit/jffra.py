@@ -19,6 +19,7 @@ from .costvol import cost_volume
 from .data import RestorationDataset
 from .degrade import TASKS
 from .flow import get_estimator
+from .kinds import ModelSpec, register_model_kind
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .temporal import jffra_loss
 from .train import TrainConfig, train
@@ -318,6 +319,10 @@ class JFFRA(nn.Module):
             f_t, flow_prev, flow_next = block(f_prev, f_t, f_next, flow_prev, flow_next)
             if flows is not None: trace.append((f"decoder {level}", flow_prev, flow_next))
         return f_t, trace
+
+# %% ../nbs/22_jffra.ipynb #ac186d82
+register_model_kind(ModelSpec("jffra", (JFFRA,), JFFRAConfig, lambda cfg, arch: JFFRA(cfg), lambda model, clip: model(clip),
+                              multiple=lambda m: m.multiple, scale=lambda m: m.cfg.upscale))
 
 # %% ../nbs/22_jffra.ipynb #fcd7d255
 def clean_flows_t_to_prev(batch: dict, # a collated RestorationDataset batch: hq `(B, T, 3, H, W)`, flow_bwd, has_flow

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import functools
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import ConfigError, ShapeError, check_clip, make_generator, config_from_dict
 from .data import SPLITS, RestorationDataset, time_split
 from .flownet import PyramidFlowNet, pretrain_flownet
+from .kinds import ModelSpec, register_model_kind
 from .metrics import bits_per_pixel, psnr, ssim
 from .quant import QUANT_KINDS, NeuralCompression
 from .train import TrainConfig, TrainResult, save_checkpoint, train
@@ -246,6 +248,11 @@ class NCFL(nn.Module):
             padded, to_prev, self.forward_refinement, self.unet, range(t), backward_features, keep=return_details)
         restored = torch.stack(outputs, 1)[..., :h, :w]
         return NCFLOutput(restored, bits + fwd_bits, details if return_details else None)
+
+# %% ../nbs/52_ncfl.ipynb #10f4bd50
+register_model_kind(ModelSpec(
+    "ncfl", (NCFL,), NCFLConfig, lambda cfg, arch: NCFL(cfg), lambda model, clip: model(clip).restored,
+    multiple=lambda m: math.lcm(m.multiple, 2 ** (m.cfg.flow_levels - 1) if m.flownet is not None else 1)))
 
 # %% ../nbs/52_ncfl.ipynb #48208ec9
 def _unwrap(model: nn.Module) -> nn.Module: return getattr(model, "module", model)

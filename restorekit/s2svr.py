@@ -14,13 +14,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_clip, check_flow, config_from_dict
+from .kinds import ModelSpec, flow_net_arch, flow_net_from_arch, flow_net_multiple, register_model_kind
 from .warp import resize_flow, warp
 
 # %% auto #0
 __all__ = ['FLOW_NETS', 'LEARNED_FLOW_NETS', 'S2SVRConfig', 'ConvGRU', 'ResConvGRU', 'motion_compensate', 'attention_window',
            'LocalAttention', 'build_flow_estimator', 'pair_flows', 'upscale', 'S2SVR', 'count_parameters',
-           'SlidingWindowVR', 'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups', 'save_s2svr',
-           'load_s2svr', 'evaluate_restorer']
+           'SlidingWindowVR', 'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups', 'evaluate_restorer']
 
 # %% ../nbs/32_s2svr.ipynb #b0b22c80
 FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
@@ -168,8 +168,7 @@ def build_flow_estimator(name: str, # one of FLOW_NETS
         from restorekit.pwcflow import PWCLite
         return PWCLite()
     if name == "raft":                                   # the iterative, wider PWC-lite that stands in for RAFT
-        from restorekit.pwcflow import PWCLite
-        from restorekit.unsupflow import RAFT_STANDIN
+        from restorekit.pwcflow import RAFT_STANDIN, PWCLite
         return PWCLite(**RAFT_STANDIN)
     from restorekit.flow import get_estimator
     return get_estimator("farneback" if name == "farneback" else "dis_medium")
@@ -325,6 +324,12 @@ def build_model(cfg: S2SVRConfig, # the configuration; `propagation` picks the m
     "`S2SVR` for propagation='seq2seq', `SlidingWindowVR` for 'sliding_window'."
     return (S2SVR if cfg.propagation == "seq2seq" else SlidingWindowVR)(cfg, flow_net=flow_net)
 
+# %% ../nbs/32_s2svr.ipynb #05634b74
+register_model_kind(ModelSpec(
+    "s2svr", (S2SVR, SlidingWindowVR), S2SVRConfig, lambda cfg, arch: build_model(cfg, flow_net=flow_net_from_arch(arch)),
+    lambda model, clip: model(clip), multiple=lambda m: flow_net_multiple(m.flow_net), scale=lambda m: m.cfg.scale,
+    arch=lambda m: flow_net_arch(m.flow_net)))
+
 # %% ../nbs/32_s2svr.ipynb #91f242a7
 def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     "Mean of sqrt((pred - target)² + eps²): a smooth L1."
@@ -352,34 +357,6 @@ def s2svr_param_groups(lr: float = 2e-4, # learning rate of the restoration netw
         return out
     return groups
 
-def save_s2svr(path, # checkpoint file to write (atomically)
-               model: nn.Module, # S2SVR or SlidingWindowVR
-               task: str, # the task it was trained for
-               preset: str = "", # the preset of the run, if any
-               metrics: dict | None = None, # evaluation metrics to store with it
-              ):
-    "Write a model checkpoint with the conventions of restorekit (model name, config, task, preset, metrics)."
-    from restorekit.train import save_checkpoint
-    extra = {"model": type(model).__name__, "config": model.cfg.to_dict(), "task": task, "preset": preset, "metrics": dict(metrics or {})}
-    if type(model.flow_net).__name__ == "PWCLite":
-        from restorekit.pwcflow import pwclite_kwargs
-        extra["flow_net_config"] = pwclite_kwargs(model.flow_net)
-    return save_checkpoint(path, model, extra=extra)
-
-def load_s2svr(path, # a checkpoint written by `save_s2svr`
-               flow_net=None, # the flow module/estimator to plug in (classical ones are rebuilt from the config)
-              ) -> nn.Module:
-    "Rebuild the model of a checkpoint and load its weights."
-    from restorekit.train import load_checkpoint
-    ckpt = load_checkpoint(path)
-    cfg = S2SVRConfig.from_dict(ckpt["extra"]["config"])
-    if flow_net is None and "flow_net_config" in ckpt["extra"]:
-        from restorekit.pwcflow import PWCLite
-        flow_net = PWCLite(**ckpt["extra"]["flow_net_config"])
-    elif flow_net is None and cfg.flow_net in LEARNED_FLOW_NETS: flow_net = build_flow_estimator(cfg.flow_net)
-    model = build_model(cfg, flow_net=flow_net)
-    model.load_state_dict(ckpt["model"])
-    return model
 
 # %% ../nbs/32_s2svr.ipynb #a5efc26d
 def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR

@@ -21,16 +21,17 @@ from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
 from .metrics import epe
-from .pwcflow import LearnedFlow, PWCLite, load_flow_net, save_flow_net
+from .pwcflow import RAFT_STANDIN, LearnedFlow, PWCLite
+from .checkpoint import load_model, save_model
 from .synthetic import stereo_motorcycle
 from .train import Callback, TrainConfig, train
 from .warp import occlusion_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['VARIANTS', 'FLOW_PRESETS', 'RAFT_STANDIN', 'photometric_loss', 'smoothness_loss', 'distillation_loss',
-           'FlowLossWeights', 'floor_visible', 'unsupervised_flow_loss', 'FlowLoss', 'FlowPreset', 'make_flow_net',
-           'train_flow_nets', 'flow_epe_synthetic', 'flow_epe_stereo', 'flow_epe_table', 'format_epe_table',
-           'alignment_figure', 'trained_flow_estimator']
+__all__ = ['VARIANTS', 'FLOW_PRESETS', 'photometric_loss', 'smoothness_loss', 'distillation_loss', 'FlowLossWeights',
+           'floor_visible', 'unsupervised_flow_loss', 'FlowLoss', 'FlowPreset', 'make_flow_net', 'train_flow_nets',
+           'flow_epe_synthetic', 'flow_epe_stereo', 'flow_epe_table', 'format_epe_table', 'alignment_figure',
+           'trained_flow_estimator']
 
 # %% ../nbs/31_unsupflow.ipynb #11326b80
 def _ssim_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -282,7 +283,7 @@ def train_flow_nets(preset="tiny", # a key of `FLOW_PRESETS` or a `FlowPreset`
         used = ("synthetic",) if variant == "supervised" else tuple(sources)
         path = _cache_file(cache_dir, variant, task, p, seed, weights, degrade_kwargs, overrides, used)
         if path.exists():
-            nets[variant] = load_flow_net(path); continue
+            nets[variant] = load_model(path, expected_kind="pwclite").model; continue
         data = RestorationDataset(task, "train", n_frames=2, crop=p.crop, length=p.steps * p.batch_size, seed=seed,
                                   sources=used, **degrade_kwargs)
         net = make_flow_net(p, seed, **overrides)
@@ -290,8 +291,8 @@ def train_flow_nets(preset="tiny", # a key of `FLOW_PRESETS` or a `FlowPreset`
                           grad_clip=10.0, log_every=max(1, p.steps // 20), seed=seed, progress=progress)
         loss = FlowLoss(variant, nets["teacher"] if variant == "student" else None, weights)
         result = train(net, loss, data, cfg, callbacks=[loss])
-        save_flow_net(path, net.eval(), variant=variant, task=task, seed=seed, preset=asdict(p), sources=list(used),
-                      history=result.history, wall_time=result.wall_time)
+        save_model(path, net.eval(), data={"task": task, "sources": list(used), **degrade_kwargs}, preset=preset if isinstance(preset, str) else "custom",
+                   extra={"variant": variant, "seed": seed, "flow_preset": asdict(p), "history": result.history, "wall_time": result.wall_time})
         nets[variant] = net
     return {v: nets[v] for v in order if v in variants}
 
@@ -391,8 +392,6 @@ def alignment_figure(nets: dict, # variant -> flow net (at least "teacher", "stu
     return fig_flow, fig_frames
 
 # %% ../nbs/31_unsupflow.ipynb #c4c37fc5
-RAFT_STANDIN = {"iters": 3, "hidden": (96, 64, 32)} # PWCLite overrides of the "raft" row's stand-in
-
 def trained_flow_estimator(flow_net: str = "pwclite", # "pwclite", "raft" (iterative stand-in) or "dis"
                            flow_training: str = "unsupervised", # "unsupervised" (distilled student) or "supervised"
                            task: str = "sr", # restoration task the student's degraded frames come from
