@@ -40,7 +40,8 @@ import torch
 from restorekit.checkpoint import save_model
 from restorekit.data import RestorationDataset
 from restorekit.degrade import add_gaussian_noise
-from restorekit.denoise import NoisyOnly, evaluate_denoiser, self_supervised_batch_loss
+from restorekit.denoise import self_supervised_batch_loss
+from restorekit.exp_stbn import NoisyOnly, evaluate_denoiser
 from restorekit.metrics import psnr
 from restorekit.stbn import STBN, STBNConfig
 from restorekit.train import TrainConfig, train

@@ -32,3 +32,7 @@ from .jffra import *
 from .viewers import *
 from .checkpoint import *
 from .restore import *
+from .exp_jffra import *
+from .exp_s2svr import *
+from .exp_ncfl import *
+from .exp_stbn import *

@@ -28,8 +28,7 @@ from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info, write_
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
-           'NoiseLevelError', 'DenoiseResult', 'denoise_video', 'NoisyOnly', 'train_stbn', 'evaluate_denoiser',
-           'add_cli']
+           'NoiseLevelError', 'DenoiseResult', 'denoise_video', 'add_cli']
 
 # %% ../nbs/42_denoise.ipynb #961253d1
 MIN_SIDE = 16 # smallest frame side `denoise_video` accepts: SRFE's patch lattice and DIS need a few blocks of context
@@ -259,56 +258,6 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
             writer.write(chunk)
     return DenoiseResult(out_path, float(noise_sigma), sigma_estimated, writer.frames, model, result,
                          t_trained - t_start, time.perf_counter() - t_trained, ckpt_path, model_path)
-
-# %% ../nbs/42_denoise.ipynb #128d7906
-class NoisyOnly(Dataset):
-    "View of a restoration dataset whose items hold only `noisy` (its lq frames): the clean target never reaches the loss."
-    def __init__(self, dataset): self.dataset = dataset
-    def __len__(self): return len(self.dataset)
-    def __getitem__(self, index: int) -> dict: return {"noisy": self.dataset[index]["lq"]}
-
-def train_stbn(model: STBN, # the model to train (in place)
-               dataset, # items {"noisy": `(T, C, H, W)`} (e.g. `NoisyOnly(RestorationDataset("denoise", ...))`)
-               cfg: TrainConfig, # the run's settings (cfg.lr is the denoiser's learning rate)
-               flow_lr: float = 1e-5, # learning rate of the in-graph flow network
-               flow_pretrain_steps: int = 100, # photometric pre-training steps of the flow network (flow="net" only)
-               flow_pretrain_items: int = 8, # noisy clips used for that pre-training
-               ckpt_path=None, # checkpoint file for `train`
-              ): # `restorekit.train.TrainResult`
-    "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation after the warm-up."
-    from restorekit.flownet import pretrain_flownet
-    from restorekit.stbn import frozen_copy, stbn_loss, stbn_optimizer
-    if model.flownet is not None and flow_pretrain_steps > 0:
-        clips = torch.stack([dataset[i]["noisy"] for i in range(min(flow_pretrain_items, len(dataset)))])
-        crop = min(clips.shape[-2:])
-        pretrain_flownet(model.flownet, clips, steps=flow_pretrain_steps, crop=crop, batch_size=min(4, clips.shape[0] * (clips.shape[1] - 1)), seed=cfg.seed)
-    run = {"teacher": None, "step": 0}
-    def track(state):
-        run["step"] = state.step
-        if model.cfg.flow_refinement and state.step >= model.cfg.distill_warmup and run["teacher"] is None:
-            run["teacher"] = frozen_copy(model)
-    def loss_fn(m, batch):
-        parts = stbn_loss(m, batch["noisy"], run["step"], run["teacher"])
-        return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach()}
-    groups = lambda m: [{"params": g["params"], "lr": g["lr"]} for g in stbn_optimizer(m, cfg.lr, flow_lr).param_groups]
-    if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
-    return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
-
-@torch.no_grad()
-def evaluate_denoiser(model: STBN, # trained model
-                      dataset, # items with "lq" (noisy) and "hq" (clean) `(T, C, H, W)`, e.g. a RestorationDataset eval split
-                      device="cpu", # where to run the model
-                     ) -> dict: # psnr, ssim, psnr_input, delta_psnr (means over items)
-    "PSNR/SSIM of the denoised clips and of the noisy inputs against the clean clips."
-    from restorekit.metrics import psnr, ssim
-    was_training = model.training; model.eval(); rows = []
-    for item in dataset:
-        lq, hq = item["lq"].to(device), item["hq"].to(device)
-        out = model(lq[None])[0].clamp(0, 1)
-        rows.append([psnr(out, hq).item(), ssim(out, hq).item(), psnr(lq.clamp(0, 1), hq).item()])
-    model.train(was_training)
-    p, s, p0 = torch.tensor(rows, dtype=torch.float64).mean(0).tolist()
-    return {"psnr": p, "ssim": s, "psnr_input": p0, "delta_psnr": p - p0}
 
 # %% ../nbs/42_denoise.ipynb #3b14afb0
 def _denoise_command(args) -> int:

@@ -20,7 +20,7 @@ from .warp import resize_flow, warp
 # %% auto #0
 __all__ = ['FLOW_NETS', 'LEARNED_FLOW_NETS', 'S2SVRConfig', 'ConvGRU', 'ResConvGRU', 'motion_compensate', 'attention_window',
            'LocalAttention', 'build_flow_estimator', 'pair_flows', 'upscale', 'S2SVR', 'count_parameters',
-           'SlidingWindowVR', 'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups', 'evaluate_restorer']
+           'SlidingWindowVR', 'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups']
 
 # %% ../nbs/32_s2svr.ipynb #b0b22c80
 FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
@@ -357,24 +357,3 @@ def s2svr_param_groups(lr: float = 2e-4, # learning rate of the restoration netw
         return out
     return groups
 
-
-# %% ../nbs/32_s2svr.ipynb #a5efc26d
-def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR
-                      dataset, # items with "lq" `(T, 3, h, w)` and "hq" `(T, 3, s·h, s·w)` (e.g. a RestorationDataset eval split)
-                      device="cpu", # where to run the model
-                     ) -> dict: # psnr, ssim, psnr_input, ssim_input, delta_psnr, delta_ssim
-    "Mean PSNR/SSIM of the model's outputs and of the (enlarged) inputs over every item of `dataset`."
-    from restorekit.metrics import psnr, ssim
-    was_training = model.training
-    model.eval(); rows = []
-    try:
-        with torch.no_grad():
-            for item in dataset:
-                lq, hq = item["lq"].to(device), item["hq"].to(device)
-                out = model(lq[None])[0].clamp(0, 1)
-                base = upscale(lq, model.cfg.scale).clamp(0, 1)
-                rows.append([psnr(out, hq).item(), ssim(out, hq).item(), psnr(base, hq).item(), ssim(base, hq).item()])
-    finally:
-        model.train(was_training)
-    p, s, p0, s0 = torch.tensor(rows, dtype=torch.float64).mean(0).tolist()
-    return {"psnr": p, "ssim": s, "psnr_input": p0, "ssim_input": s0, "delta_psnr": p - p0, "delta_ssim": s - s0}
