@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import io
-import math
 import sys
 import time
 import warnings
@@ -18,13 +16,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
+from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, check_clip, make_generator
 from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
                               non_negative_int, number_arg, positive_int, same_file)
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
 from .train import TrainConfig, load_checkpoint, train
 from .checkpoint import load_model, save_model
-from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info, write_video
+from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
@@ -156,7 +154,7 @@ def _model_config(channels: int, noise_sigma: float) -> STBNConfig:
     return STBNConfig(flow="dis", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
 
 def _own_training_state(path: Path, channels: int) -> bool:
-    "True when `path` is denoise's own training state: tagged as a denoise run, or untagged (interrupted) with the weights of this STBN."
+    "True when `path` is denoise's own training state: tagged as a denoise run (as every checkpoint of `denoise_video` is), or untagged with this STBN's weights."
     try: ckpt = load_checkpoint(path)
     except CheckpointError: return False
     if "task" in ckpt["extra"]: return ckpt["extra"]["task"] == "denoise"
@@ -170,10 +168,6 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
     except CheckpointError: return False
     return isinstance(data, dict) and "video" in data and same_file(data["video"], noisy_path)
 
-def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
-    ckpt = load_checkpoint(path)
-    ckpt["extra"].update(model="stbn", config=dict(model_cfg.__dict__), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
-    buf = io.BytesIO(); torch.save(ckpt, buf); atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/42_denoise.ipynb #a7e9c897
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
@@ -245,8 +239,9 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
-    result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks)
-    _tag_checkpoint(ckpt_path, model_cfg, float(noise_sigma))
+    tag = {"model": "stbn", "config": dict(model_cfg.__dict__), "task": "denoise", "preset": "self-supervised", "noise_sigma": float(noise_sigma)}
+    result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks,
+                   ckpt_extra=tag)
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
                      "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop},

@@ -349,6 +349,7 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
           resume: bool = True, # continue from ckpt_path if it exists
           callbacks=None, # Callback objects or functions of TrainState (called after each step)
           param_groups=None, # param_groups(model) -> parameters or param-group dicts; default model.parameters()
+          ckpt_extra: Mapping | None = None, # metadata written into every checkpoint's `extra` (e.g. which model and run it is)
          ) -> TrainResult:
     "Train `model` for `cfg.steps` updates of `loss_fn` on seeded batches of `dataset`, with checkpoints, evaluation and DDP."
     if not isinstance(cfg, TrainConfig): raise TypeError(f"cfg: expected a TrainConfig, got {type(cfg).__name__}")
@@ -399,7 +400,8 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
         if world > 1: dist.all_gather_object(states, rng_state())
         else: states = [rng_state()]
         if rank == 0:
-            extra = {"train": {"history": history, "evals": evals, "window": window, "last_eval": last_eval}, "metrics": evals[-1] if evals else {}}
+            extra = {**dict(ckpt_extra or {}), "train": {"history": history, "evals": evals, "window": window, "last_eval": last_eval},
+                     "metrics": evals[-1] if evals else {}}
             save_checkpoint(ckpt_path, model, optimizer, scheduler, state.step, extra=extra, config=cfg, rng=states)
         if world > 1: dist.barrier()
 
