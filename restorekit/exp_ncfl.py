@@ -18,7 +18,8 @@ from torch.utils.data import Dataset
 from .core import ConfigError, ShapeError, make_generator
 from .data import SPLITS, RestorationDataset, time_split
 from .flownet import pretrain_flownet
-from .metrics import bits_per_pixel, psnr, ssim
+from .evaluation import DEFAULT_SCORES, score_windows
+from .metrics import bits_per_pixel, psnr
 from .ncfl import NCFL_TASKS, NCFL, NCFLConfig, ncfl_loss
 from .train import TrainConfig, TrainResult, save_checkpoint, train
 from .video import sample_clip
@@ -125,19 +126,17 @@ def evaluate_ncfl(model: NCFL, # the trained model (put in eval mode here)
                   dataset: Dataset, # items {lq, hq}
                  ) -> dict: # {"psnr", "ssim", "bpp", "psnr_input"} averaged over items (PSNR over all frames, RGB)
     "Restore every item of `dataset` and score it against the clean clip."
+    rates = []   # bits per pixel of each item, measured while restoring it
+    def restore(item):
+        lq = item["lq"][None]
+        out = model(lq.to(next(model.parameters()).device))
+        rates.append(float(bits_per_pixel(out.bits.cpu(), lq.shape)))
+        return out.restored[0].cpu().clamp(0, 1)
+    scores = {**DEFAULT_SCORES, "bpp": lambda restored, item: rates[-1],
+              "psnr_input": lambda restored, item: float(psnr(item["lq"].clamp(0, 1), item["hq"]))}
     was_training = model.training; model.eval()
-    scores = {"psnr": [], "ssim": [], "bpp": [], "psnr_input": []}
-    try:
-        for i in range(len(dataset)):
-            item = dataset[i]
-            lq, hq = item["lq"][None], item["hq"][None]
-            out = model(lq.to(next(model.parameters()).device))
-            restored = out.restored.cpu().clamp(0, 1)
-            scores["psnr"].append(float(psnr(restored, hq))); scores["ssim"].append(float(ssim(restored, hq)))
-            scores["bpp"].append(float(bits_per_pixel(out.bits.cpu(), lq.shape))); scores["psnr_input"].append(float(psnr(lq.clamp(0, 1), hq)))
-    finally:
-        model.train(was_training)
-    return {k: float(np.mean(v)) for k, v in scores.items()}
+    try: return score_windows(restore, (dataset[i] for i in range(len(dataset))), scores).means
+    finally: model.train(was_training)
 
 # %% ../nbs/53_exp_ncfl.ipynb #84eb062a
 class ExperimentResult(NamedTuple):

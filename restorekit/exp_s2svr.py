@@ -20,7 +20,8 @@ from .core import ConfigError
 from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
-from .metrics import epe
+from .evaluation import DEFAULT_SCORES, score_windows
+from .metrics import epe, psnr, ssim
 from .pwcflow import RAFT_STANDIN, LearnedFlow, PWCLite
 from .s2svr import upscale
 from .synthetic import stereo_motorcycle
@@ -276,17 +277,10 @@ def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR
                       device="cpu", # where to run the model
                      ) -> dict: # psnr, ssim, psnr_input, ssim_input, delta_psnr, delta_ssim
     "Mean PSNR/SSIM of the model's outputs and of the (enlarged) inputs over every item of `dataset`."
-    from restorekit.metrics import psnr, ssim
-    was_training = model.training
-    model.eval(); rows = []
-    try:
-        with torch.no_grad():
-            for item in dataset:
-                lq, hq = item["lq"].to(device), item["hq"].to(device)
-                out = model(lq[None])[0].clamp(0, 1)
-                base = upscale(lq, model.cfg.scale).clamp(0, 1)
-                rows.append([psnr(out, hq).item(), ssim(out, hq).item(), psnr(base, hq).item(), ssim(base, hq).item()])
-    finally:
-        model.train(was_training)
-    p, s, p0, s0 = torch.tensor(rows, dtype=torch.float64).mean(0).tolist()
-    return {"psnr": p, "ssim": s, "psnr_input": p0, "ssim_input": s0, "delta_psnr": p - p0, "delta_ssim": s - s0}
+    enlarged = lambda item: upscale(item["lq"], model.cfg.scale).clamp(0, 1)
+    scores = {**DEFAULT_SCORES, "psnr_input": lambda restored, item: float(psnr(enlarged(item), item["hq"])),
+              "ssim_input": lambda restored, item: float(ssim(enlarged(item), item["hq"]))}
+    was_training = model.training; model.eval()
+    try: m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
+    finally: model.train(was_training)
+    return {**m, "delta_psnr": m["psnr"] - m["psnr_input"], "delta_ssim": m["ssim"] - m["ssim_input"]}

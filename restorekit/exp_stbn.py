@@ -9,7 +9,8 @@ import torch
 from torch.utils.data import Dataset
 
 from .flownet import pretrain_flownet
-from .metrics import psnr, ssim
+from .evaluation import DEFAULT_SCORES, score_windows
+from .metrics import psnr
 from .stbn import STBN, frozen_copy, stbn_loss, stbn_optimizer
 from .train import TrainConfig, train
 
@@ -48,17 +49,13 @@ def train_stbn(model: STBN, # the model to train (in place)
     if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
     return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
 
-@torch.no_grad()
 def evaluate_denoiser(model: STBN, # trained model
                       dataset, # items with "lq" (noisy) and "hq" (clean) `(T, C, H, W)`, e.g. a RestorationDataset eval split
                       device="cpu", # where to run the model
                      ) -> dict: # psnr, ssim, psnr_input, delta_psnr (means over items)
     "PSNR/SSIM of the denoised clips and of the noisy inputs against the clean clips."
-    was_training = model.training; model.eval(); rows = []
-    for item in dataset:
-        lq, hq = item["lq"].to(device), item["hq"].to(device)
-        out = model(lq[None])[0].clamp(0, 1)
-        rows.append([psnr(out, hq).item(), ssim(out, hq).item(), psnr(lq.clamp(0, 1), hq).item()])
-    model.train(was_training)
-    p, s, p0 = torch.tensor(rows, dtype=torch.float64).mean(0).tolist()
-    return {"psnr": p, "ssim": s, "psnr_input": p0, "delta_psnr": p - p0}
+    scores = {**DEFAULT_SCORES, "psnr_input": lambda restored, item: float(psnr(item["lq"].clamp(0, 1), item["hq"]))}
+    was_training = model.training; model.eval()
+    try: m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
+    finally: model.train(was_training)
+    return {**m, "delta_psnr": m["psnr"] - m["psnr_input"]}
