@@ -20,6 +20,11 @@ What it does:
 4. Prints the peak RSS, the frames per second the command reported (decode + restore + encode, including
    the overlap frames' extra work) and, for `--input noisy`, the PSNR of the noisy and the restored video
    against the clip as shipped, averaged over all 250 frames.
+5. Prints the compute bound: the FLOPs the model spends per output frame (`torch.utils.flop_counter` on one
+   window of chunk + 2·context frames at a sixteenth of the frame area, scaled by 16 — convolutions scale with
+   the pixels — divided by the chunk's output frames; OpenCV's DIS flow is not counted) divided by the FLOP/s
+   of a 64 -> 64 3x3 convolution measured in the same run at the same thread count, as frames per CPU second
+   (peak FLOP/s per thread), and how far the measured frames per CPU second are from it.
 
 The frame rate depends on the load of the machine and on OMP_NUM_THREADS (passed through to the child).
 """
@@ -37,7 +42,7 @@ from pathlib import Path
 
 import torch
 
-from restorekit.checkpoint import save_model
+from restorekit.checkpoint import load_model, save_model
 from restorekit.data import RestorationDataset
 from restorekit.degrade import add_gaussian_noise
 from restorekit.denoise import self_supervised_batch_loss
@@ -83,6 +88,18 @@ def mean_psnr(path: Path, reference: Path) -> float:
     return float(torch.cat(values).mean())
 
 
+def compute_bound(ckpt: Path, height: int, width: int, chunk: int, context: int) -> tuple[float, float, float]:
+    "(FLOPs per output frame, convolution peak FLOP/s per thread, the frames per CPU second that bound allows)."
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from workloads import conv_peak, count_flops
+    model = load_model(ckpt).model.eval()
+    window = torch.rand(1, chunk + 2 * context, 3, height // 4, width // 4)
+    with torch.no_grad():
+        flops = count_flops(lambda: model(window)) * 16 / chunk
+    peak = conv_peak() / torch.get_num_threads()
+    return flops, peak, peak / flops
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--steps", type=int, default=200, help="STBN training steps (0: random initialisation)")
@@ -121,6 +138,10 @@ def main(argv=None):
               f"peak RSS {peak_mib:.0f} MiB ({peak_mib / 1024:.2f} GiB, limit 2 GiB: {'OK' if peak_mib < 2048 else 'EXCEEDED'}), "
               f"{fps:.2f} frames per second (wall {wall:.0f} s incl. start-up; the child used {cpu:.0f} CPU s = "
               f"{frames / cpu:.2f} frames per CPU second, the figure that does not depend on the machine's load)")
+        flops, peak, bound = compute_bound(ckpt, info.height, info.width, args.chunk, args.context)
+        print(f"compute bound: {flops / 1e9:.2f} GFLOP per output frame at a 64->64 3x3 convolution's {peak / 1e9:.1f} GFLOP/s "
+              f"per thread (measured now) = {bound:.2f} frames per CPU second; measured {frames / cpu:.2f}, "
+              f"{bound / (frames / cpu):.1f}x below the bound; load average {os.getloadavg()[0]:.1f}")
         if args.input == "noisy":
             print(f"PSNR against bikes as shipped, mean over {frames} frames: noisy {mean_psnr(src, bikes):.2f} dB -> "
                   f"restored {mean_psnr(out, bikes):.2f} dB")

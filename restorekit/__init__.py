@@ -9,6 +9,7 @@ from .synthetic import *
 from .degrade import *
 from .metrics import *
 from .flow import *
+from .layers import *
 from .data import *
 from .plots import *
 from .train import *

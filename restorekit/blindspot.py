@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import RestoreKitError, ShapeError, make_generator
+from .guard import OptionError
 from .warp import noise_statistics, warp
 
 # %% auto #0
@@ -29,7 +30,7 @@ class CentralMaskedConv2d(nn.Conv2d):
                  bias: bool = True, # learnable bias
                 ):
         if kernel_size % 2 != 1 or kernel_size < 3:
-            raise ValueError(f"kernel_size: expected an odd size >= 3, got {kernel_size}")
+            raise OptionError(f"kernel_size: expected an odd size >= 3, got {kernel_size}")
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=bias)
         mask = torch.ones(1, 1, kernel_size, kernel_size)
         mask[..., kernel_size // 2, kernel_size // 2] = 0

@@ -22,6 +22,7 @@ import torch.nn as nn
 from .core import CheckpointError, ConfigError, __version__, atomic_write_bytes, code_version
 from .guard import load_failure
 from .kinds import MODEL_KINDS, ModelSpec, model_spec
+from .layers import unwrap_model
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'module_hash', 'save_model', 'LoadedModel', 'load_model', 'checkpoint_info',
@@ -117,7 +118,7 @@ def save_model(path, # file to write (atomically: temporary file, then rename); 
                extra: Mapping | None = None, # anything else worth keeping (plain values and tensors)
               ) -> Path: # the written file
     "Write a self-describing model checkpoint: kind, config, weights, training data and preset, metrics, code version."
-    model = getattr(model, "module", model)
+    model = unwrap_model(model)
     spec = model_spec(model)
     config = _config_dict(spec, model, config)
     arch = _plain(spec.arch(model), "arch")

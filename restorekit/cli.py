@@ -15,11 +15,11 @@ import torch
 from .core import ConfigError, RestoreKitError, __version__
 from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
-from .store import ResultsStore
-from .sweep import STORE_NAME, config_dir, render_tables, run_sweep
+from .store import RUNS_FILE, ResultsStore, StoreLockedError, results_dir
+from .sweep import check_results, config_dir, notebook_parameters, render_tables, run_sweep
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'build_parser', 'main']
+__all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'check_data_root', 'build_parser', 'main']
 
 # %% ../nbs/14_cli.ipynb #dd46d7f8
 SUBCOMMANDS: dict = {}
@@ -43,8 +43,24 @@ def parse_assignment(text: str) -> tuple:
 # %% ../nbs/14_cli.ipynb #868f7030
 def _say(msg: str): print(msg, file=sys.stderr, flush=True)
 
+def check_data_root(table: str, # a registered table key
+                    root, # the folder holding the datasets' folders (DAVIS/, Set8/, REDS/, ...)
+                   ) -> dict: # {"train": spec, "eval": spec} of the table, every split found under `root`
+    "Refuse, before anything runs, a data root that lacks a dataset, split or frame the table's `data` names."
+    from restorekit.datasets import dataset_clips
+    tab = get_table(table)
+    if not tab.data: raise ConfigError(f"--data-root: table {table!r} runs on synthetic clips only; it names no dataset to read")
+    if "data_root" not in notebook_parameters(tab.notebook_path()):
+        raise ConfigError(f"--data-root: the notebook {tab.notebook} of table {table!r} has no data_root parameter, so it cannot read "
+                          f"the paper's data ({', '.join(f'{k}: {v}' for k, v in tab.data.items())}); run it without --data-root")
+    for spec in dict.fromkeys(tab.data.values()): dataset_clips(spec, root)
+    return dict(tab.data)
+
 def _ablate(args) -> int:
     overrides = dict(parse_assignment(s) for s in args.set or [])
+    if args.data_root:
+        check_data_root(args.table, args.data_root)
+        overrides["data_root"] = str(Path(args.data_root).expanduser().resolve())
     res = run_sweep(args.table, preset=args.preset, seeds=args.seeds, workers=args.workers, executor=args.executor,
                     address=args.address, out_dir=args.out, overrides=overrides, variants=args.variant, log=_say)
     print(res.rendered.text())
@@ -58,32 +74,43 @@ def _build_ablate(sub):
     p = sub.add_parser("ablate", help="run a paper ablation table (every row x seed) and print it beside the paper's numbers")
     p.add_argument("table", help="table key, see `restorekit list`")
     p.add_argument("--preset", default="smoke", choices=PRESETS, help="run size: smoke (seconds, CI), cpu (minutes), paper (GPU)")
-    p.add_argument("--seeds", type=positive_int, default=1, help="number of seeds per row (0..N-1)")
+    p.add_argument("--seeds", type=positive_int, help="number of seeds per row (0..N-1); default 1 for smoke, the table's (at least 5) for cpu and paper")
     p.add_argument("--workers", type=positive_int, default=1, help="runs in parallel on this machine (executor local)")
     p.add_argument("--executor", default="local", choices=("local", "dask"), help="local thread pool or a Dask cluster")
     p.add_argument("--address", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (executor dask)")
-    p.add_argument("--out", type=out_dir_arg, default="runs", help="folder of the results store, executed notebooks and tables")
+    p.add_argument("--out", type=out_dir_arg, default="runs", help="folder of the results store, executed notebooks and tables (`--out results` adds to the committed results)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a notebook parameter (repeatable)")
     p.add_argument("--variant", action="append", metavar="NAME", help="run only this row (repeatable)")
+    p.add_argument("--data-root", metavar="DIR", help="folder holding the papers' datasets (DAVIS/, Set8/, REDS/, ...): train and evaluate on the table's dataset instead of synthetic clips")
     add_threads_option(p)
     p.set_defaults(func=_ablate)
 
 
 def _tables(args) -> int:
-    db = Path(args.out) / STORE_NAME
-    if not db.exists(): raise RestoreKitError(f"no results store at {db}; run `restorekit ablate TABLE --out {args.out}` first")
-    with ResultsStore(db) as store:
-        rendered = render_tables(store, args.table, out_dir=args.out)
+    root = Path(args.out)
+    if not root.is_dir() or not any(root.glob(f"*/*/{RUNS_FILE}")):
+        raise RestoreKitError(f"no results store at {root}; run `restorekit ablate TABLE --out {args.out}` first")
+    if args.check:
+        problems = check_results(root)
+        for p in problems: print(f"problem: {p}")
+        print(f"{root}: {len(problems)} problem(s)")
+        return 1 if problems else 0
+    try: store, writing = ResultsStore(root, writer=True), True
+    except StoreLockedError: store, writing = ResultsStore(root), False
+    with store: rendered = render_tables(store, args.table, out_dir=root if writing else None)
     if not rendered:
-        raise RestoreKitError(f"no runs of table {args.table!r} in {db}" if args.table else f"the results store {db} holds no runs")
+        raise RestoreKitError(f"no runs of table {args.table!r} in {root}" if args.table else f"the results store {root} holds no runs")
     print("\n\n".join(r.text() for r in rendered))
+    if not writing: _say(f"a sweep is writing {root}: the tables are printed, their files are not rewritten")
     return 0
 
 @subcommand("tables")
 def _build_tables(sub):
     p = sub.add_parser("tables", help="re-render stored results as tables (text, Markdown, CSV, HTML) without running anything")
     p.add_argument("table", nargs="?", help="only this table (default: all tables with runs)")
-    p.add_argument("--out", default="runs", help="folder of the results store")
+    p.add_argument("--out", default=str(results_dir()), help="folder of the results store (default: the repository's results/)")
+    p.add_argument("--check", action="store_true", help="check the stored results without rendering files: each configuration re-renders "
+                   "to its committed table.md/csv and ran the registry's preset; stale ones are named; exit 1 on a problem")
     p.set_defaults(func=_tables)
 
 

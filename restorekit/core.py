@@ -19,7 +19,7 @@ from . import __version__
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
            'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
-           'atomic_write_text', 'CheckpointError', 'code_version', 'config_from_dict', 'check_answer']
+           'atomic_write_text', 'CheckpointError', 'code_version', 'config_from_dict', 'ModelConfig', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -31,15 +31,14 @@ class ShapeError(RestoreKitError, ValueError):
 class VideoFileError(RestoreKitError, OSError):
     "A video file is missing, empty, truncated or not a video."
 
-class ConfigError(RestoreKitError, KeyError):
-    "An unknown table, variant, preset or parameter was asked for."
-    def __str__(self): return str(self.args[0]) if self.args else ""
+class ConfigError(RestoreKitError, ValueError):
+    "An unknown table, variant, preset, config field or value was asked for."
 
 # %% ../nbs/00_core.ipynb #bfd8c517
 def _describe(x) -> str:
     return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}" if hasattr(x, "shape") else type(x).__name__
 
-def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_dim: int) -> torch.Tensor:
+def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_dim: int, finite: bool = True) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise ShapeError(f"{name}: expected a torch.Tensor {expected}, got {_describe(x)}")
     if x.dim() not in ranks:
@@ -52,23 +51,23 @@ def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_d
             raise ShapeError(f"{name}: expected {expected} with C in {allowed}, got shape {tuple(x.shape)}")
     if x.numel() == 0:
         raise ShapeError(f"{name}: expected a non-empty tensor {expected}, got shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
+    if finite and not torch.isfinite(x).all():
         raise ShapeError(f"{name}: contains NaN or infinite values; expected finite values {expected}")
     return x
 
-def check_clip(clip, name: str = "clip", channels=3, batched: bool | None = None) -> torch.Tensor:
+def check_clip(clip, name: str = "clip", channels=3, batched: bool | None = None, finite: bool = True) -> torch.Tensor:
     "Check that `clip` is a float `(T, C, H, W)` clip (or `(B, T, C, H, W)` if `batched`); return it."
     ranks = {None: (4, 5), False: (4,), True: (5,)}[batched]
     expected = {None: "(T, C, H, W) or (B, T, C, H, W)", False: "(T, C, H, W)", True: "(B, T, C, H, W)"}[batched]
-    return _check_tensor(clip, name, ranks, expected, channels, channel_dim=-3)
+    return _check_tensor(clip, name, ranks, expected, channels, channel_dim=-3, finite=finite)
 
-def check_frames(frames, name: str = "frames", channels=None) -> torch.Tensor:
+def check_frames(frames, name: str = "frames", channels=None, finite: bool = True) -> torch.Tensor:
     "Check that `frames` is a float `(B, C, H, W)` batch of images; return it."
-    return _check_tensor(frames, name, (4,), "(B, C, H, W)", channels, channel_dim=1)
+    return _check_tensor(frames, name, (4,), "(B, C, H, W)", channels, channel_dim=1, finite=finite)
 
-def check_flow(flow, name: str = "flow") -> torch.Tensor:
+def check_flow(flow, name: str = "flow", finite: bool = True) -> torch.Tensor:
     "Check that `flow` is a float `(B, 2, H, W)` flow in pixels; return it."
-    return _check_tensor(flow, name, (4,), "(B, 2, H, W) in pixels", 2, channel_dim=1)
+    return _check_tensor(flow, name, (4,), "(B, 2, H, W) in pixels", 2, channel_dim=1, finite=finite)
 
 # %% ../nbs/00_core.ipynb #e0ecf7a8
 def seed_everything(seed: int) -> None:
@@ -89,8 +88,8 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 def default_threads() -> int:
-    "CPU threads a restorekit command gives torch unless told otherwise (`--threads`)."
-    return min(2, os.cpu_count() or 1)
+    "CPU threads a restorekit command gives torch unless told otherwise (`--threads`): one, see below."
+    return 1
 
 # %% ../nbs/00_core.ipynb #14b75db2
 def atomic_write_bytes(path, data: bytes) -> Path:
@@ -127,11 +126,34 @@ def code_version() -> str:
 def config_from_dict(cls, # a dataclass type, e.g. `STBNConfig`
                      d: dict, # field name -> value, e.g. from `dataclasses.asdict`
                     ):
-    "Build the dataclass `cls` from `d`; an unknown key is a `ConfigError` naming it and the known fields."
+    "Build the dataclass `cls` from `d`; an unknown key or a value of the wrong type is a `ConfigError` naming it."
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - known)
     if unknown: raise ConfigError(f"{cls.__name__}: unknown field(s) {unknown}; expected some of {sorted(known)}")
-    return cls(**d)
+    try: return cls(**d)
+    except TypeError as e: raise ConfigError(f"{cls.__name__}: a value has the wrong type ({e}); got {d}") from e
+
+class ModelConfig:
+    "Base of the model configs (dataclasses): `to_dict`/`from_dict`, choice fields and bool fields checked on creation."
+    choices: dict = {} # field name -> its allowed values; each model config sets its own
+
+    def __post_init__(self):
+        name_of = type(self).__name__
+        for name, allowed in self.choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name_of}.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(map(str, allowed))}")
+        for f in dataclasses.fields(self):
+            if f.type in ("bool", bool) and not isinstance(getattr(self, f.name), bool):
+                raise ConfigError(f"{name_of}.{f.name}: expected True or False, got {getattr(self, f.name)!r}")
+
+    def to_dict(self) -> dict:
+        "The config as a plain dict (stored in checkpoints and records)."
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        "Rebuild a config from `to_dict()` output or registry overrides; an unknown field or a bad value is a `ConfigError`."
+        return config_from_dict(cls, d)
 
 # %% ../nbs/00_core.ipynb #b6c42958
 def check_answer(answer, # the reader's answer; `...` means not answered yet

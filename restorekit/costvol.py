@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ShapeError, check_flow, check_frames
+from .guard import OptionError
 from .warp import warp
 
 # %% auto #0
@@ -25,7 +26,7 @@ def cost_volume_displacements(radius: int = 4, # search radius d; the window is 
 
 def _check_radius(radius) -> int:
     if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
-        raise ValueError(f"radius: expected a non-negative int (the window is (2*radius+1)**2), got {radius!r}")
+        raise OptionError(f"radius: expected a non-negative int (the window is (2*radius+1)**2), got {radius!r}")
     return radius
 
 # %% ../nbs/20_costvol.ipynb #2e9ae41a
@@ -55,54 +56,80 @@ def cost_volume_unfold(f_ref: torch.Tensor, # reference features f_t, `(B, C, H,
     return (f_ref[:, :, None] * windows).sum(1) / c
 
 def _check_pair(f_ref, f_nbr):
-    check_frames(f_ref, "f_ref"); check_frames(f_nbr, "f_nbr")
+    check_frames(f_ref, "f_ref", finite=False); check_frames(f_nbr, "f_nbr", finite=False)
     if f_nbr.shape != f_ref.shape:
         raise ShapeError(f"f_nbr: expected the shape of f_ref {tuple(f_ref.shape)}, got {tuple(f_nbr.shape)}")
     if f_nbr.dtype != f_ref.dtype or f_nbr.device != f_ref.device:
         raise ShapeError(f"f_nbr: expected dtype {f_ref.dtype} on {f_ref.device} like f_ref, got {f_nbr.dtype} on {f_nbr.device}")
 
 # %% ../nbs/20_costvol.ipynb #f0a2243b
-_BAND_BYTES = 1 << 19   # rows per band chosen so one band of features is about 512 KiB and stays in cache
+_TILE = 8   # pixels per row tile (at least 2d is used): the products are (tile × C)·(C × (tile + 2d))
 
-def _bands(f_ref):
-    "Row ranges `(y0, y1)` that split the image into cache-sized bands."
-    b, c, h, w = f_ref.shape
-    rows = max(1, _BAND_BYTES // max(1, b * c * w * f_ref.element_size()))
-    return [(y0, min(h, y0 + rows)) for y0 in range(0, h, rows)]
+def _geometry(shape, radius: int):
+    "Tile width, tiles per padded row, row stride S (tiles · tile ≥ W + 2d) and rows per image H + 2d."
+    tile = max(_TILE, 2 * radius); tiles = -(-(shape[3] + 2 * radius) // tile)
+    return tile, tiles, tiles * tile, shape[2] + 2 * radius
+
+def _padded_rows(x, radius: int, offset: int, scale: float = 1.0):
+    "`scale · x` (`(B, C, H, W)`) placed `offset` rows and columns into zeroed `(H+2d, S)` images, channels last, flat: `(B·(H+2d)·S + tail, C)`."
+    b, c, h, w = x.shape; _, _, stride, rows = _geometry(x.shape, radius)
+    buf = x.new_zeros(b * rows * stride + 2 * radius * (stride + 1), c)   # the tail holds the last tiles' overhang
+    torch.mul(x.permute(0, 2, 3, 1), scale, out=buf[:b * rows * stride].view(b, rows, stride, c)[:, offset:offset + h, offset:offset + w])
+    return buf
+
+def _tiles(buf, tile: int, count: int, width: int, start: int):
+    "`count` row tiles `(count, width, C)` of a flat channels-last buffer; tile m covers positions `start + m·tile …` (a view)."
+    c = buf.shape[1]
+    return buf.as_strided((count, width, c), (tile * c, c, 1), buf.storage_offset() + start * c)
+
+def _band_and_pixels(products, cv_rows, radius: int):
+    "Pairs of views that match the 2d+1 diagonals `products[m, s, s + j]` of `(n, tile, tile + 2d)` tile products with `cv_rows[b, j, y, x]`."
+    b, k, h, w = cv_rows.shape; tile, tiles, _, rows = _geometry(cv_rows.shape, radius); width = tile + 2 * radius
+    band = products.as_strided((b, rows, tiles, tile, k), (rows * tiles * tile * width, tiles * tile * width, tile * width, width + 1, 1))
+    band = band[:, :h].permute(0, 4, 1, 2, 3)                                          # (B, 2d+1, H, tiles, tile)
+    whole = w // tile; *outer, step = cv_rows.stride()
+    split = cv_rows.as_strided((b, k, h, whole, tile), (*outer, tile * step, step), cv_rows.storage_offset())
+    pairs = [(band[..., :whole, :], split)]
+    if w % tile: pairs.append((band[..., whole, :w % tile], cv_rows[..., whole * tile:]))
+    return pairs
 
 class _CostVolume(torch.autograd.Function):
-    "Cost volume with a hand-written, memory-lean backward; see `cost_volume`."
+    "Cost volume as banded tile products, forward and backward; see `cost_volume`."
     @staticmethod
     def forward(ctx, f_ref, f_nbr, radius):
         ctx.save_for_backward(f_ref, f_nbr); ctx.radius = radius
         b, c, h, w = f_ref.shape; d = radius; k = 2 * d + 1
-        padded = F.pad(f_nbr, (d, d, d, d))
+        tile, tiles, stride, rows = _geometry(f_ref.shape, d); n = b * rows * tiles
+        ref_tiles = _tiles(_padded_rows(f_ref, d, 0, 1 / c), tile, n, tile, 0)      # 1/C folded into the reference
+        nbr = _padded_rows(f_nbr, d, d)
         out = f_ref.new_empty(b, k * k, h, w)
-        for y0, y1 in _bands(f_ref):                          # a band of rows at a time, all displacements
-            ref_band, product = f_ref[:, :, y0:y1], torch.empty_like(f_ref[:, :, y0:y1])
-            for ch in range(k * k):
-                i, j = divmod(ch, k)                          # i = v + d (row), j = u + d (column)
-                torch.mul(ref_band, padded[:, :, y0 + i:y1 + i, j:j + w], out=product)
-                out[:, ch, y0:y1] = product.sum(1)
-        return out.div_(c)
+        products = f_ref.new_empty(n, tile, tile + 2 * d)
+        for i in range(k):                                                             # i = v + d, one displacement row
+            torch.bmm(ref_tiles, _tiles(nbr, tile, n, tile + 2 * d, i * stride).transpose(1, 2), out=products)
+            for band, pixels in _band_and_pixels(products, out[:, i * k:(i + 1) * k], d): pixels.copy_(band)
+        return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         f_ref, f_nbr = ctx.saved_tensors; d = ctx.radius
         b, c, h, w = f_ref.shape; k = 2 * d + 1
+        tile, tiles, stride, rows = _geometry(f_ref.shape, d); n = b * rows * tiles
         need_ref, need_nbr = ctx.needs_input_grad[:2]
-        padded = F.pad(f_nbr, (d, d, d, d)) if need_ref else None
-        grad_ref = torch.zeros_like(f_ref) if need_ref else None
-        grad_padded = f_ref.new_zeros(b, c, h + 2 * d, w + 2 * d) if need_nbr else None
-        for y0, y1 in _bands(f_ref):
-            for ch in range(k * k):
-                i, j = divmod(ch, k)
-                g_ch = grad_out[:, ch:ch + 1, y0:y1]          # (B, 1, rows, W), broadcast over channels
-                if need_ref: grad_ref[:, :, y0:y1].addcmul_(padded[:, :, y0 + i:y1 + i, j:j + w], g_ch)
-                if need_nbr: grad_padded[:, :, y0 + i:y1 + i, j:j + w].addcmul_(f_ref[:, :, y0:y1], g_ch)
-        grad_nbr = grad_padded[:, :, d:d + h, d:d + w].div_(c) if need_nbr else None
-        return grad_ref.div_(c) if need_ref else None, grad_nbr, None
+        banded = f_ref.new_zeros(n, tile, tile + 2 * d)                                # g/C on the diagonals, zero elsewhere
+        if need_ref: nbr, grad_ref = _padded_rows(f_nbr, d, d), f_ref.new_zeros(n, tile, c)
+        if need_nbr:
+            ref_tiles = _tiles(_padded_rows(f_ref, d, 0), tile, n, tile, 0)
+            grad_nbr, scratch = f_ref.new_zeros(b * rows * stride + 2 * d * (stride + 1), c), f_ref.new_empty(n, tile + 2 * d, c)
+        for i in range(k):
+            for band, pixels in _band_and_pixels(banded, grad_out[:, i * k:(i + 1) * k], d): torch.mul(pixels, 1 / c, out=band)
+            if need_ref: grad_ref.baddbmm_(banded, _tiles(nbr, tile, n, tile + 2 * d, i * stride))
+            if need_nbr:                                                               # tiles overlap by 2d: add the two parts apart
+                torch.bmm(banded.transpose(1, 2), ref_tiles, out=scratch)
+                _tiles(grad_nbr, tile, n, tile, i * stride).add_(scratch[:, :tile])
+                _tiles(grad_nbr, tile, n, 2 * d, i * stride + tile).add_(scratch[:, tile:])
+        image = lambda flat, at: flat[:b * rows * stride].view(b, rows, stride, c)[:, at:at + h, at:at + w].permute(0, 3, 1, 2).contiguous()
+        return image(grad_ref, 0) if need_ref else None, image(grad_nbr, d) if need_nbr else None, None
 
 def cost_volume(f_ref: torch.Tensor, # reference features f_t, `(B, C, H, W)`
                 f_nbr: torch.Tensor, # neighbour features, already warped onto f_ref's grid (Eq. 2), `(B, C, H, W)`

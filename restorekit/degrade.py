@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_clip, make_generator
-from .guard import check_number
+from .guard import OptionError, check_number
 
 # %% auto #0
 __all__ = ['TASKS', 'add_gaussian_noise', 'add_poisson_gaussian_noise', 'average_blur', 'gaussian_kernel1d', 'gaussian_blur',
@@ -76,9 +76,9 @@ def average_blur(clip: torch.Tensor, # sharp clip `(T, C, H, W)` or `(B, T, C, H
     "Blur by averaging `window` consecutive frames centred on each frame (GOPRO/DVD-style synthesis)."
     check_clip(clip, channels=None)
     t = clip.shape[-4]
-    if mode not in ("same", "valid"): raise ValueError(f"mode: expected 'same' or 'valid', got {mode!r}")
+    if mode not in ("same", "valid"): raise ConfigError(f"mode: expected 'same' or 'valid', got {mode!r}")
     if window < 1 or (mode == "valid" and window > t):
-        raise ValueError(f"window: expected 1 <= window{' <= T = ' + str(t) if mode == 'valid' else ''} frames, got {window}")
+        raise OptionError(f"window: expected 1 <= window{' <= T = ' + str(t) if mode == 'valid' else ''} frames, got {window}")
     _check_positive(gamma, "gamma")
     x = clip.clamp(min=0) ** gamma if gamma != 1 else clip
     if mode == "same":
@@ -107,7 +107,7 @@ def gaussian_kernel1d(sigma: float, # standard deviation in pixels
                      ) -> torch.Tensor: # normalised taps `(size,)`
     "Sampled, normalised 1-D Gaussian."
     size = size or 2 * math.ceil(3 * sigma) + 1
-    if size % 2 == 0: raise ValueError(f"size: expected an odd number of taps, got {size}")
+    if size % 2 == 0: raise OptionError(f"size: expected an odd number of taps, got {size}")
     x = torch.arange(size, dtype=torch.float64) - size // 2
     taps = torch.exp(-x**2 / (2 * sigma**2))
     return (taps / taps.sum()).float()
@@ -187,7 +187,7 @@ def downsample(clip: torch.Tensor, # HR clip `(T, C, H, W)` or `(B, T, C, H, W)`
     "Down-sample every frame by `scale` with the BI or BD degradation of the SR benchmarks."
     check_clip(clip, channels=None)
     if kind not in ("BI", "BD"): raise ConfigError(f"kind {kind!r}: unknown; expected 'BI' or 'BD'")
-    if int(scale) != scale or scale < 1: raise ValueError(f"scale: expected a positive integer, got {scale}")
+    if int(scale) != scale or scale < 1: raise OptionError(f"scale: expected a positive integer, got {scale}")
     h, w = clip.shape[-2:]
     if h < scale or w < scale: raise ShapeError(f"clip: expected frames of at least {scale}x{scale} to down-sample by {scale}, got {h}x{w}")
     hr = modcrop(clip, scale)
@@ -228,7 +228,7 @@ def compress_clip(clip: torch.Tensor, # clip `(T, 3, H, W)` or `(B, T, 3, H, W)`
     "Really compress a clip with H.264/H.265 at constant QP in memory and decode it again."
     check_clip(clip)
     if codec not in _ENCODERS: raise ConfigError(f"codec {codec!r}: unknown; expected one of {sorted(_ENCODERS)}")
-    if not 0 <= qp <= 51: raise ValueError(f"qp: expected an integer in 0..51, got {qp}")
+    if not 0 <= qp <= 51: raise OptionError(f"qp: expected an integer in 0..51, got {qp}")
     if clip.dim() == 5:
         outs = [compress_clip(c, codec, qp, preset, return_bits=True) for c in clip]
         stacked, bits = torch.stack([o[0] for o in outs]), sum(o[1] for o in outs)
@@ -251,7 +251,7 @@ def add_rain(clip: torch.Tensor, # clean clip `(T, C, H, W)` or `(B, T, C, H, W)
             ) -> torch.Tensor: # rainy clip, same shape
     "Add synthetic rain streaks that share one direction and fall between frames (screen blend)."
     check_clip(clip, channels=None)
-    if not 0 < density <= 1: raise ValueError(f"density: expected a fraction in (0, 1], got {density}")
+    if not 0 < density <= 1: raise OptionError(f"density: expected a fraction in (0, 1], got {density}")
     _check_positive(length, "length"); _check_positive(intensity, "intensity", allow_zero=True)
     g = _generator(seed)
     if clip.dim() == 5: return torch.stack([add_rain(c, g, density, length, angle, intensity, speed) for c in clip])

@@ -143,8 +143,9 @@ def _training_segments(path, n_frames: int, window: int, max_frames: int) -> lis
 def _check_checkpoint(path: Path, model_cfg: STBNConfig):
     extra = load_checkpoint(path)["extra"]
     saved = extra.get("config")
-    if saved is not None and saved != model_cfg.__dict__:
-        diff = sorted(k for k in set(saved) | set(model_cfg.__dict__) if saved.get(k) != model_cfg.__dict__.get(k))
+    now = model_cfg.to_dict()
+    if saved is not None and saved != now:
+        diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
         was = ', '.join(f'{k}={saved.get(k, "<unset>")!r}' for k in diff)
         raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({was}); "
                               "use --no-resume (resume=False) or another --checkpoint to start over")
@@ -239,7 +240,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
-    tag = {"model": "stbn", "config": dict(model_cfg.__dict__), "task": "denoise", "preset": "self-supervised", "noise_sigma": float(noise_sigma)}
+    tag = {"model": "stbn", "config": model_cfg.to_dict(), "task": "denoise", "preset": "self-supervised", "noise_sigma": float(noise_sigma)}
     result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks,
                    ckpt_extra=tag)
     save_model(model_path, model, model_cfg,

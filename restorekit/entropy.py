@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .core import ConfigError, ShapeError
+from .layers import evaluation_mode
 from .quant import LIKELIHOOD_BOUND, SIGMA_MIN, laplace_likelihood, check_finite, positive_step
 
 # %% auto #0
@@ -133,9 +134,7 @@ def compress_features(codec, # a trained `restorekit.quant.NeuralCompression`
                      ) -> CompressedFeatures:
     "Encode `x` with the module in eval mode (rounding) into its two range-coded streams."
     _check_codec(codec)
-    was_training = codec.training; codec.eval()
-    try: out = codec(x, context)
-    finally: codec.train(was_training)
+    with evaluation_mode(codec): out = codec(x, context)
     m, s = codec.factorized.params()
     z_data = encode_latents(latent_symbols(out.z, m, 1.0), s.expand(out.z.shape), torch.ones(()))
     e_data = encode_latents(latent_symbols(out.e, out.prior.mu, out.prior.q), out.prior.sigma, out.prior.q)

@@ -21,7 +21,7 @@ from .blindspot import blind_spot_map
 from .core import ConfigError, ShapeError
 from .flow import DISFlow
 from .metrics import epe, psnr, ssim
-from .s2svr import pair_flows
+from .layers import pair_flows
 from .warp import resize_flow
 
 # %% auto #0

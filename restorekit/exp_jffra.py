@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from .data import RestorationDataset
 from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss
+from .layers import evaluation_mode
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
 from .warp import flow_to_color, resize_flow
@@ -26,8 +27,7 @@ def evaluate_jffra(model: nn.Module, # a JFFRA
                   ) -> dict: # psnr, ssim, psnr_input, ssim_input, warping_error, warping_error_clean
     "PSNR/SSIM of output and input, and the warping error of output and clean clips (Table 6), averaged over items."
     cfg = model.cfg; sums = {}; n = 0
-    was_training = model.training; model.eval()
-    with torch.no_grad():
+    with evaluation_mode(model), torch.no_grad():
         for start in range(0, len(dataset), batch_size):
             items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
             batch = torch.utils.data.default_collate(items)
@@ -43,7 +43,6 @@ def evaluate_jffra(model: nn.Module, # a JFFRA
                       "warping_error_clean": warping_error(hq, flows, mask, reduction="clip")}
             for key, v in values.items(): sums[key] = sums.get(key, 0.0) + float(v.sum())
             n += lq.shape[0]
-    model.train(was_training)
     return {key: v / n for key, v in sums.items()}
 
 # %% ../nbs/23_exp_jffra.ipynb #9efaf785
@@ -81,9 +80,7 @@ def flow_trace_epe(model: JFFRA, # a JFFRA with alignment="flow"
                    frame: int = 1, # the reference frame t (>= 1)
                   ) -> list: # [(stage name, flow at full size (1, 2, H, W), EPE)], "initial" first
     "The flow O_{t→t-1} after every JFFR module, resized to the ground truth's grid, with its end-point error."
-    was_training = model.training; model.eval()
-    with torch.no_grad(): _, trace = model(lq, return_flows=True)
-    model.train(was_training)
+    with evaluation_mode(model), torch.no_grad(): _, trace = model(lq, return_flows=True)
     out = []
     for name, fp, _ in trace:
         full = resize_flow(fp[:, frame], flow_true.shape[-2:])

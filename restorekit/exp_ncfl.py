@@ -19,6 +19,7 @@ from .core import ConfigError, ShapeError, make_generator
 from .data import SPLITS, RestorationDataset, time_split
 from .flownet import pretrain_flownet
 from .evaluation import DEFAULT_SCORES, score_windows
+from .layers import evaluation_mode, flow_param_groups
 from .metrics import bits_per_pixel, psnr
 from .ncfl import NCFL_TASKS, NCFL, NCFLConfig, ncfl_loss
 from .train import TrainConfig, TrainResult, save_checkpoint, train
@@ -62,11 +63,7 @@ def train_ncfl(model: NCFL, # the model, trained in place
         finally:
             _set_trainable(model.flownet, True)
     if cfg.steps - stage1_steps:
-        flow_ids = {id(p) for p in model.flownet.parameters()} if model.flownet is not None else set()
-        def groups(m):
-            rest = [p for p in m.parameters() if id(p) not in flow_ids]
-            flow = [p for p in m.parameters() if id(p) in flow_ids]
-            return [{"params": rest}] + ([{"params": flow, "lr": cfg.lr * flow_lr_factor}] if flow else [])
+        groups = lambda m: flow_param_groups(m, model.flownet, cfg.lr, cfg.lr * flow_lr_factor)
         second = train(model, ncfl_loss, dataset, dataclasses.replace(cfg, steps=cfg.steps - stage1_steps, seed=cfg.seed + 1),
                        eval_fn=eval_fn, param_groups=groups)
     return first, second
@@ -134,9 +131,7 @@ def evaluate_ncfl(model: NCFL, # the trained model (put in eval mode here)
         return out.restored[0].cpu().clamp(0, 1)
     scores = {**DEFAULT_SCORES, "bpp": lambda restored, item: rates[-1],
               "psnr_input": lambda restored, item: float(psnr(item["lq"].clamp(0, 1), item["hq"]))}
-    was_training = model.training; model.eval()
-    try: return score_windows(restore, (dataset[i] for i in range(len(dataset))), scores).means
-    finally: model.train(was_training)
+    with evaluation_mode(model): return score_windows(restore, (dataset[i] for i in range(len(dataset))), scores).means
 
 # %% ../nbs/53_exp_ncfl.ipynb #84eb062a
 class ExperimentResult(NamedTuple):

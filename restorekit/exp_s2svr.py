@@ -21,6 +21,7 @@ from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
 from .evaluation import DEFAULT_SCORES, score_windows
+from .layers import DEFAULT_ESTIMATOR, evaluation_mode
 from .metrics import epe, psnr, ssim
 from .pwcflow import RAFT_STANDIN, LearnedFlow, PWCLite
 from .s2svr import upscale
@@ -45,7 +46,7 @@ class FlowLoss(Callback):
                 ):
         if variant not in VARIANTS: raise ConfigError(f"FlowLoss variant: unknown {variant!r}; expected one of {', '.join(VARIANTS)}")
         if (variant == "student") != (teacher is not None):
-            raise ValueError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
+            raise ConfigError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
         self.variant, self.weights = variant, weights
         self.teacher = teacher.eval().requires_grad_(False) if teacher is not None else None
         self.mask_occlusion = True # switched off by `on_step_begin` during the warm-up
@@ -260,7 +261,7 @@ def trained_flow_estimator(flow_net: str = "pwclite", # "pwclite", "raft" (itera
                            **degrade_kwargs, # overrides of the task's degradation
                           ) -> FlowEstimator:
     "The flow estimator of one S2SVR Table 4 row, trained on demand (cached)."
-    if flow_net == "dis": return get_estimator("dis_medium")
+    if flow_net == "dis": return get_estimator(DEFAULT_ESTIMATOR)
     if flow_net not in ("pwclite", "raft"): raise ConfigError(f"flow_net: unknown {flow_net!r}; expected 'pwclite', 'raft' or 'dis'")
     if flow_training not in ("supervised", "unsupervised"):
         raise ConfigError(f"flow_training: unknown {flow_training!r}; expected 'supervised' or 'unsupervised'")
@@ -280,7 +281,6 @@ def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR
     enlarged = lambda item: upscale(item["lq"], model.cfg.scale).clamp(0, 1)
     scores = {**DEFAULT_SCORES, "psnr_input": lambda restored, item: float(psnr(enlarged(item), item["hq"])),
               "ssim_input": lambda restored, item: float(ssim(enlarged(item), item["hq"]))}
-    was_training = model.training; model.eval()
-    try: m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
-    finally: model.train(was_training)
+    with evaluation_mode(model):
+        m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
     return {**m, "delta_psnr": m["psnr"] - m["psnr_input"], "delta_ssim": m["ssim"] - m["ssim_input"]}

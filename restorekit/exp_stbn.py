@@ -11,7 +11,8 @@ from torch.utils.data import Dataset
 from .flownet import pretrain_flownet
 from .evaluation import DEFAULT_SCORES, score_windows
 from .metrics import psnr
-from .stbn import STBN, frozen_copy, stbn_loss, stbn_optimizer
+from .layers import evaluation_mode, flow_param_groups
+from .stbn import STBN, frozen_copy, stbn_loss
 from .train import TrainConfig, train
 
 # %% auto #0
@@ -45,7 +46,7 @@ def train_stbn(model: STBN, # the model to train (in place)
     def loss_fn(m, batch):
         parts = stbn_loss(m, batch["noisy"], run["step"], run["teacher"])
         return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach()}
-    groups = lambda m: [{"params": g["params"], "lr": g["lr"]} for g in stbn_optimizer(m, cfg.lr, flow_lr).param_groups]
+    groups = lambda m: flow_param_groups(m, m.flownet, cfg.lr, flow_lr)
     if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
     return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
 
@@ -55,7 +56,6 @@ def evaluate_denoiser(model: STBN, # trained model
                      ) -> dict: # psnr, ssim, psnr_input, delta_psnr (means over items)
     "PSNR/SSIM of the denoised clips and of the noisy inputs against the clean clips."
     scores = {**DEFAULT_SCORES, "psnr_input": lambda restored, item: float(psnr(item["lq"].clamp(0, 1), item["hq"]))}
-    was_training = model.training; model.eval()
-    try: m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
-    finally: model.train(was_training)
+    with evaluation_mode(model):
+        m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
     return {**m, "delta_psnr": m["psnr"] - m["psnr_input"]}

@@ -97,7 +97,7 @@ def register_estimator(name: str, # the name configs use, e.g. "dis_medium"
                       ) -> None:
     "Make `factory` available as `get_estimator(name)`."
     if name in ESTIMATORS and not overwrite:
-        raise ValueError(f"register_estimator: {name!r} is already registered; pass overwrite=True to replace it")
+        raise ConfigError(f"register_estimator: {name!r} is already registered; pass overwrite=True to replace it")
     ESTIMATORS[name] = factory
 
 def get_estimator(name: str, # one of `ESTIMATORS`

@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ShapeError, check_frames, make_generator
+from .guard import OptionError
 from .warp import resize_flow, warp
 
 # %% auto #0
@@ -37,13 +38,13 @@ class PyramidFlowNet(nn.Module):
                  kernel_size: int = 5, # conv kernel size
                 ):
         super().__init__()
-        if levels < 1: raise ValueError(f"levels: expected >= 1, got {levels}")
+        if levels < 1: raise OptionError(f"levels: expected >= 1, got {levels}")
         self.levels, self.in_channels = levels, in_channels
         self.nets = nn.ModuleList(_FlowLevel(2 * in_channels + 2, tuple(widths), kernel_size) for _ in range(levels))
 
     def pyramid(self, ref: torch.Tensor, other: torch.Tensor) -> list:
         "Every level's `(ref_l, other_l, flow_l)`, coarse to fine, on the padded grid (the last flow is the output before cropping)."
-        check_frames(ref, "ref", self.in_channels); check_frames(other, "other", self.in_channels)
+        check_frames(ref, "ref", self.in_channels, finite=False); check_frames(other, "other", self.in_channels, finite=False)
         if ref.shape != other.shape:
             raise ShapeError(f"other: expected the shape of ref {tuple(ref.shape)}, got {tuple(other.shape)}")
         h, w = ref.shape[-2:]

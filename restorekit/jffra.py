@@ -5,7 +5,6 @@
 # %% ../nbs/22_jffra.ipynb #d062ab64
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -13,25 +12,26 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_clip, config_from_dict
+from .core import ConfigError, ModelConfig, ShapeError, check_clip
 from .costvol import cost_volume
 from .degrade import TASKS
 from .flow import get_estimator
 from .kinds import ModelSpec, register_model_kind
+from .layers import ResidualBlock, neighbour_flows, unwrap_model
 from .temporal import jffra_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
 __all__ = ['ALIGNMENTS', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow',
-           'window_partition', 'window_reverse', 'window_attention', 'ResBlock', 'JFFRBlock', 'JFFRA',
-           'clean_flows_t_to_prev', 'jffra_batch_loss']
+           'window_partition', 'window_reverse', 'window_attention', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
+           'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset")
 SR_TASKS = ("sr", "sr_bd")
 
 @dataclass
-class JFFRAConfig:
+class JFFRAConfig(ModelConfig):
     "Configuration of `JFFRA`; `alignment`, `flow_refinement` and `temporal_loss` are the paper's ablation switches."
     alignment: str = "flow" # Table 5: "flow" (JFFR), "mutual_attention" (no alignment) or "learnable_offset" (no flow)
     flow_refinement: bool = True # Table 5: refine the flow with the flow head at every level (Eq. 5); needs alignment="flow"
@@ -48,13 +48,12 @@ class JFFRAConfig:
     temporal_weight: float = 0.2 # λ of Eq. 15
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
 
+    choices = {"alignment": ALIGNMENTS, "task": tuple(TASKS)}
+
     def __post_init__(self):
-        if self.alignment not in ALIGNMENTS:
-            raise ConfigError(f"JFFRAConfig.alignment: unknown value {self.alignment!r}; expected one of {', '.join(ALIGNMENTS)}")
+        super().__post_init__()
         if self.flow_refinement and self.alignment != "flow":
             raise ConfigError(f"JFFRAConfig.flow_refinement: refining a flow needs alignment='flow', got alignment={self.alignment!r}")
-        if self.task not in TASKS:
-            raise ConfigError(f"JFFRAConfig.task: unknown task {self.task!r}; expected one of {', '.join(TASKS)}")
         get_estimator(self.initial_flow)                       # raises ConfigError for an unknown estimator name
         for name in ("in_channels", "channels", "levels", "window_size", "heads", "scale"):
             if getattr(self, name) < 1: raise ConfigError(f"JFFRAConfig.{name}: expected >= 1, got {getattr(self, name)}")
@@ -72,35 +71,21 @@ class JFFRAConfig:
         "Whether the model needs an initial flow."
         return self.alignment == "flow"
 
-    def to_dict(self) -> dict: return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> JFFRAConfig:
-        "Rebuild a config from `to_dict()` output; an unknown key is a `ConfigError`."
-        return config_from_dict(cls, d)
 
 # %% ../nbs/22_jffra.ipynb #3ad893ea
-_MIN_FLOW_SIZE = 16   # frames smaller than this are upsampled before the classical estimate
+def _flows_with_ends(lq, estimator):
+    "`neighbour_flows` with a zero flow at the clip's ends: flows_t_to_prev, flows_t_to_next, each `(B, T, 2, H, W)`."
+    b, t, _, h, w = lq.shape
+    if t == 1: return lq.new_zeros(b, 1, 2, h, w), lq.new_zeros(b, 1, 2, h, w)
+    to_prev, to_next = neighbour_flows(lq, estimator)
+    return F.pad(to_prev, (0, 0, 0, 0, 0, 0, 1, 0)), F.pad(to_next, (0, 0, 0, 0, 0, 0, 0, 1))
 
 def initial_flows(lq: torch.Tensor, # LQ clips `(B, T, 3, H, W)` in [0, 1]
                   estimator="dis_fast", # a FlowEstimator or the name of one
                  ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next, each `(B, T, 2, H, W)`
     "Flows from every frame to its previous and next frame (zero at the clip's ends), without gradient."
     check_clip(lq, "lq", batched=True)
-    est = get_estimator(estimator) if isinstance(estimator, str) else estimator
-    b, t, c, h, w = lq.shape
-    to_prev = lq.new_zeros(b, t, 2, h, w); to_next = lq.new_zeros(b, t, 2, h, w)
-    if t == 1: return to_prev, to_next
-    factor = math.ceil(_MIN_FLOW_SIZE / min(h, w)) if min(h, w) < _MIN_FLOW_SIZE else 1
-    with torch.no_grad():
-        frames = lq.detach().clamp(0, 1)
-        if factor > 1: frames = F.interpolate(frames.flatten(0, 1), scale_factor=factor, mode="bilinear", align_corners=False).unflatten(0, (b, t))
-        cur, prev = frames[:, 1:].flatten(0, 1), frames[:, :-1].flatten(0, 1)
-        fwd = est.est(prev, cur); bwd = est.est(cur, prev)   # fwd: on t-1 samples t; bwd: on t samples t-1
-        if factor > 1: fwd, bwd = resize_flow(fwd, (h, w)), resize_flow(bwd, (h, w))
-    to_prev[:, 1:] = bwd.unflatten(0, (b, t - 1)).to(lq.dtype)
-    to_next[:, :-1] = fwd.unflatten(0, (b, t - 1)).to(lq.dtype)
-    return to_prev, to_next
+    return _flows_with_ends(lq, estimator)
 
 # %% ../nbs/22_jffra.ipynb #67245aaa
 class TemporalContext(nn.Module):
@@ -177,13 +162,6 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
     return window_reverse(out.transpose(1, 2).reshape(out.shape[0], -1, c), window_size, h, w)
 
 # %% ../nbs/22_jffra.ipynb #8cabee8d
-class ResBlock(nn.Module):
-    "conv–LeakyReLU–conv with a skip: `(B, C, H, W) -> (B, C, H, W)`."
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1); self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
-    def forward(self, x): return x + self.conv2(F.leaky_relu(self.conv1(x), 0.1))
-
 class JFFRBlock(nn.Module):
     "One JFFR module: `(f_prev, f_t, f_next (B,C,H,W), flow_prev, flow_next (B,2,H,W) or None) -> (f'_t, flow'_prev, flow'_next)`."
     def __init__(self, channels: int, # feature width C
@@ -203,7 +181,7 @@ class JFFRBlock(nn.Module):
             self.offset_head = nn.Sequential(nn.Conv2d(2 * channels, channels, 3, padding=1), nn.LeakyReLU(0.1),
                                              nn.Conv2d(channels, 2, 3, padding=1))
             nn.init.zeros_(self.offset_head[-1].weight); nn.init.zeros_(self.offset_head[-1].bias)
-        self.body = ResBlock(channels)
+        self.body = ResidualBlock(channels)
 
     def align(self, f_t, f_nbr, flow):
         "The neighbour on frame t's grid and the flow passed on: `(f̃ (B,C,H,W), flow or None)`."
@@ -220,8 +198,10 @@ class JFFRBlock(nn.Module):
             v = self.to_v(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
             flow_prev = flow_next = None                                         # no flow is used or passed on
         else:
-            al_prev, flow_prev = self.align(f_t, f_prev, flow_prev)             # Eq. 5-6
-            al_next, flow_next = self.align(f_t, f_next, flow_next)             # Eq. 5, 7
+            both = lambda a, b: torch.cat([a, b], 0)                             # both neighbours as one batch of 2B
+            aligned, flows = self.align(both(f_t, f_t), both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
+            al_prev, al_next = aligned.chunk(2)                                  # Eq. 5-7
+            flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
             stacked = torch.cat([al_prev, f_t, al_next], 1)                     # Eq. 8-9: f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
             k, v = self.to_k(stacked), self.to_v(stacked)
         refined = f_t + window_attention(q, k, v, self.window_size, self.heads)   # Eq. 10-11
@@ -271,7 +251,7 @@ class JFFRA(nn.Module):
         flows = None
         if self.cfg.uses_flow:
             if flows_t_to_prev is None or flows_t_to_next is None:
-                est_prev, est_next = initial_flows(lq, self.estimator)
+                est_prev, est_next = _flows_with_ends(lq, self.estimator)
                 flows_t_to_prev = est_prev if flows_t_to_prev is None else flows_t_to_prev
                 flows_t_to_next = est_next if flows_t_to_next is None else flows_t_to_next
             for name, f in (("flows_t_to_prev", flows_t_to_prev), ("flows_t_to_next", flows_t_to_next)):
@@ -340,7 +320,7 @@ def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
                      batch: dict, # a collated RestorationDataset batch (lq, hq, flow_bwd, has_flow)
                     ) -> tuple: # (loss, logs) for restorekit.train
     "Eq. 15: L1 + λ L_temp when `cfg.temporal_loss` (clean flows from the item or the estimator), else L1."
-    net = getattr(model, "module", model); cfg = net.cfg
+    cfg = unwrap_model(model).cfg
     restored = model(batch["lq"])
     l1 = (restored - batch["hq"]).abs().mean()
     if not cfg.temporal_loss or restored.shape[1] < 2: return l1, {"l1": l1}

@@ -10,12 +10,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .core import ShapeError, check_clip, check_flow
-from .guard import check_number
-from .warp import warp
+from .core import ConfigError, ShapeError, check_clip, check_flow, check_frames
+from .guard import OptionError, check_number
+from .warp import outside_mask, warp
 
 # %% auto #0
-__all__ = ['rgb_to_y', 'psnr', 'ssim', 'epe', 'non_occlusion_weight', 'warping_error', 'bits_per_pixel']
+__all__ = ['rgb_to_y', 'psnr', 'ssim', 'epe', 'non_occlusion_mask', 'non_occlusion_weight', 'warping_error', 'bits_per_pixel']
 
 # %% ../nbs/05_metrics.ipynb #b9a727fe
 _REDUCTIONS = ("frame", "clip", "mean")
@@ -31,7 +31,7 @@ def _paired_frames(pred, target, channels=(1, 3)):
 def _reduce(per_frame: torch.Tensor, lead: tuple, reduction: str) -> torch.Tensor:
     "Reduce per-frame values `(N,)` to the leading shape `lead` following `reduction`."
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction: expected one of {_REDUCTIONS}, got {reduction!r}")
+        raise ConfigError(f"reduction: expected one of {_REDUCTIONS}, got {reduction!r}")
     values = per_frame.reshape(lead)
     if reduction == "frame": return values
     if reduction == "clip": return values.mean(-1)
@@ -40,7 +40,7 @@ def _reduce(per_frame: torch.Tensor, lead: tuple, reduction: str) -> torch.Tenso
 def _crop_border(x: torch.Tensor, crop: int) -> torch.Tensor:
     "Remove `crop` pixels from each side of `(N, C, H, W)` frames."
     if crop < 0 or 2 * crop >= min(x.shape[-2:]):
-        raise ValueError(f"crop: expected 0 <= crop < {min(x.shape[-2:]) / 2} for frames of size {tuple(x.shape[-2:])}, got {crop}")
+        raise OptionError(f"crop: expected 0 <= crop < {min(x.shape[-2:]) / 2} for frames of size {tuple(x.shape[-2:])}, got {crop}")
     return x[..., crop:x.shape[-2] - crop, crop:x.shape[-1] - crop] if crop else x
 
 # %% ../nbs/05_metrics.ipynb #1c43b5f8
@@ -145,13 +145,34 @@ def _clip_pairs(clip, flow, name_clip: str, name_flow: str):
     prev = clip[..., :-1, :, :, :].reshape(-1, c, *clip.shape[-2:])
     return cur, prev, flow.reshape(-1, *flow.shape[-3:]), expected[:-3]
 
+def _mask(clean_t, clean_prev, flow_t_to_prev, alpha: float) -> torch.Tensor:
+    "Eq. 13 on checked inputs: `(B, 1, H, W)`, zero where p + O(p) leaves frame t-1, detached."
+    with torch.no_grad():
+        mismatch = (clean_t - warp(clean_prev, flow_t_to_prev)).square().sum(1, keepdim=True)
+        return torch.exp(-alpha * mismatch) * (1 - outside_mask(flow_t_to_prev.to(mismatch.dtype)))
+
+def non_occlusion_mask(clean_t: torch.Tensor, # clean frame y_t, `(B, C, H, W)`
+                       clean_prev: torch.Tensor, # clean frame y_{t-1}, `(B, C, H, W)`
+                       flow_t_to_prev: torch.Tensor, # ground-truth flow on frame t's grid that samples frame t-1, `(B, 2, H, W)`
+                       alpha: float = 50., # sharpness α: larger means a smaller mismatch already counts as occluded
+                      ) -> torch.Tensor: # M in [0, 1], `(B, 1, H, W)`, 1 = visible in both frames; detached
+    "JFFRA Eq. 13: `exp(-α ||y_t - W(y_{t-1}, O)||²)` from clean frames, 0 where p + O(p) leaves frame t-1."
+    check_frames(clean_t, "clean_t"); check_frames(clean_prev, "clean_prev")
+    if clean_prev.shape != clean_t.shape:
+        raise ShapeError(f"clean_prev: expected the shape of clean_t {tuple(clean_t.shape)}, got {tuple(clean_prev.shape)}")
+    check_flow(flow_t_to_prev, "flow_t_to_prev")
+    b, _, h, w = clean_t.shape
+    if flow_t_to_prev.shape != (b, 2, h, w):
+        raise ShapeError(f"flow_t_to_prev: expected shape ({b}, 2, {h}, {w}) to match the frames, got {tuple(flow_t_to_prev.shape)}")
+    return _mask(clean_t, clean_prev, flow_t_to_prev, check_number(alpha, "alpha", low=0))
+
 def non_occlusion_weight(clean: torch.Tensor, # clean clip `(T, C, H, W)` or `(B, T, C, H, W)`
                          flow_t_to_prev: torch.Tensor, # `(T-1, 2, H, W)` (or `(B, T-1, 2, H, W)`); entry t-1 brings frame t-1 onto frame t
                          alpha: float = 50.0, # sharpness; 50 for intensities in [0, 1]
-                        ) -> torch.Tensor: # M in (0, 1], `(T-1, 1, H, W)` (or `(B, T-1, 1, H, W)`)
-    "Soft non-occlusion weight M_t = exp(-alpha ||y_t - W(y_{t-1}, O_{t->t-1})||^2) from clean frames (JFFRA Eq. 13)."
+                        ) -> torch.Tensor: # M in [0, 1], `(T-1, 1, H, W)` (or `(B, T-1, 1, H, W)`); detached
+    "`non_occlusion_mask` for every consecutive pair of a clip (JFFRA Eq. 13)."
     cur, prev, flow, lead = _clip_pairs(clean, flow_t_to_prev, "clean", "flow_t_to_prev")
-    weight = torch.exp(-alpha * (cur - warp(prev, flow)).square().sum(1, keepdim=True))
+    weight = _mask(cur, prev, flow, check_number(alpha, "alpha", low=0))
     return weight.reshape(*lead, 1, *weight.shape[-2:])
 
 def warping_error(restored: torch.Tensor, # restored clip `(T, C, H, W)` or `(B, T, C, H, W)`

@@ -5,7 +5,6 @@
 # %% ../nbs/52_ncfl.ipynb #9a035473
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -15,9 +14,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import ConfigError, ShapeError, check_clip, config_from_dict
+from .core import ConfigError, ModelConfig, check_clip
 from .flownet import PyramidFlowNet
 from .kinds import ModelSpec, register_model_kind
+from .layers import DEFAULT_ESTIMATOR, evaluation_mode, neighbour_flows, unwrap_model
 from .metrics import bits_per_pixel
 from .quant import QUANT_KINDS, NeuralCompression
 from .warp import warp
@@ -31,7 +31,7 @@ NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns
 FLOW_KINDS = ("net", "dis")
 
 @dataclass
-class NCFLConfig:
+class NCFLConfig(ModelConfig):
     "Configuration of `NCFL`; the first six fields are the switches of the paper's Tables 5–7."
     mvr: bool = True # Table 5 "MVR": refine the estimated motion vectors with a small auto-encoder
     ncfl: bool = True # Table 5 "NCFL": compress the aligned temporal features (Eq. 1–5)
@@ -55,14 +55,10 @@ class NCFLConfig:
     mvr_channels: int = 16 # width of the MV refinement auto-encoder
     attention_channels: int = 16 # width of the feature-attention auto-encoder
 
+    choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow": FLOW_KINDS, "quant_mode": ("ste", "noise")}
+
     def __post_init__(self):
-        choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow": FLOW_KINDS, "quant_mode": ("ste", "noise")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"NCFLConfig.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(allowed)}")
-        for name in ("mvr", "ncfl", "feature_attention", "ce_loss", "bidirectional"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"NCFLConfig.{name}: expected True or False, got {getattr(self, name)!r}")
+        super().__post_init__()
         for name in ("in_channels", "channels", "latent_channels", "hyper_channels", "flow_levels", "mvr_channels", "attention_channels"):
             if getattr(self, name) < 1: raise ConfigError(f"NCFLConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.compression_downsample < 0: raise ConfigError(f"NCFLConfig.compression_downsample: expected >= 0, got {self.compression_downsample}")
@@ -70,14 +66,6 @@ class NCFLConfig:
             if not getattr(self, name) > 0.01: raise ConfigError(f"NCFLConfig.{name}: expected a value > 0.01 (the prior's lower bound), got {getattr(self, name)}")
         if not self.rate_weight >= 0: raise ConfigError(f"NCFLConfig.rate_weight: expected λ >= 0, got {self.rate_weight}")
 
-    def to_dict(self) -> dict:
-        "The config as a plain dict (stored in checkpoints and records)."
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NCFLConfig:
-        "Rebuild a config from `to_dict()` output (or registry overrides); an unknown key is a `ConfigError`."
-        return config_from_dict(cls, d)
 
 # %% ../nbs/52_ncfl.ipynb #0d4c328c
 def _conv(a: int, b: int, stride: int = 1) -> nn.Conv2d: return nn.Conv2d(a, b, 3, stride, 1)
@@ -185,23 +173,12 @@ class NCFL(nn.Module):
         self.backward_unet = RestorationUNet(cfg.in_channels + c, c, 0) if cfg.bidirectional else None
         comp = self.forward_refinement.compression
         self.multiple = max(4, comp.factor if comp is not None else 1)
-        self._estimator = None
 
     def estimate_flows(self, clip: torch.Tensor, # padded clip `(B, T, C, H, W)`, T >= 2
                       ) -> tuple[torch.Tensor, torch.Tensor | None]: # `(B, T-1, 2, H, W)`: [:, t-1] = flow_t_to_prev; [:, t] = flow_t_to_next (bidirectional) or None
-        "Flows between neighbouring frames, one batched call of the estimator."
-        b, t, c, h, w = clip.shape
-        later, earlier = clip[:, 1:].reshape(-1, c, h, w), clip[:, :-1].reshape(-1, c, h, w)
-        ref, other = (torch.cat([later, earlier]), torch.cat([earlier, later])) if self.cfg.bidirectional else (later, earlier)
-        if self.flownet is not None:
-            flows = self.flownet(ref, other)
-        else:
-            if self._estimator is None:
-                from restorekit.flow import get_estimator
-                self._estimator = get_estimator("dis_medium")
-            flows = self._estimator(ref.detach().clamp(0, 1), other.detach().clamp(0, 1)).to(clip)
-        flows = flows.view(-1, b, t - 1, 2, h, w)
-        return flows[0], (flows[1] if self.cfg.bidirectional else None)
+        "Flows between neighbouring frames, one batched call of the estimator (`layers.neighbour_flows`)."
+        estimator = self.flownet if self.flownet is not None else DEFAULT_ESTIMATOR
+        return neighbour_flows(clip, estimator, both=self.cfg.bidirectional)
 
     def _recurrence(self, clip, flows, refinement, unet, order, extra=None, keep=False):
         "Run one direction over the frames in `order`; return per-frame features (and outputs), total bits, details."
@@ -226,7 +203,6 @@ class NCFL(nn.Module):
                 return_details: bool = False, # also return per-frame flows, features and compression outputs
                ) -> NCFLOutput:
         clip = check_clip(clip, "clip", channels=self.cfg.in_channels, batched=True)
-        if not torch.isfinite(clip).all(): raise ShapeError("clip: contains NaN or infinite values; expected finite pixel values")
         b, t, c, h, w = clip.shape
         m = self.multiple
         padded = F.pad(clip.reshape(b * t, c, h, w), (0, (-w) % m, 0, (-h) % m), mode="replicate").view(b, t, c, h + (-h) % m, w + (-w) % m)
@@ -247,14 +223,12 @@ register_model_kind(ModelSpec(
     multiple=lambda m: math.lcm(m.multiple, 2 ** (m.cfg.flow_levels - 1) if m.flownet is not None else 1)))
 
 # %% ../nbs/52_ncfl.ipynb #48208ec9
-def _unwrap(model: nn.Module) -> nn.Module: return getattr(model, "module", model)
-
 def ncfl_loss(model: nn.Module, # an `NCFL` (possibly wrapped by DDP)
               batch: dict, # {"lq": degraded clips `(B, T, C, H, W)`, "hq": clean clips, same shape}
               rate_weight: float | None = None, # λ; None: the config's `rate_weight`. Ignored (0) when `ce_loss` is off
              ) -> tuple[torch.Tensor, dict]: # (loss, {"mse", "bpp"})
     "Eq. 6: MSE(ỹ, y) + λ · bits per pixel."
-    cfg = _unwrap(model).cfg
+    cfg = unwrap_model(model).cfg
     out = model(batch["lq"])
     mse = F.mse_loss(out.restored, batch["hq"])
     bpp = bits_per_pixel(out.bits, batch["lq"].shape)
@@ -266,12 +240,8 @@ def count_flops(model: NCFL, # the model (evaluated in eval mode, no grad)
                 clip: torch.Tensor, # input clip `(B, T, C, H, W)`
                ) -> dict: # {"total", "per_frame", "per_frame_pixel", "by_module": {child: per-frame FLOPs}}
     "FLOPs of one forward pass counted by torch's FlopCounterMode, per frame and per top-level module."
-    was_training = model.training; model.eval()
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(clip)
-    finally:
-        model.train(was_training)
+    with evaluation_mode(model), torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(clip)
     b, t, _, h, w = clip.shape
     total = counter.get_total_flops()
     by_module = {}

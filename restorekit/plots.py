@@ -13,6 +13,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from .core import ShapeError, check_flow
+from .guard import OptionError
 from .metrics import epe, psnr
 from .warp import flow_to_color
 
@@ -49,7 +50,7 @@ def frame_grid(rows: Mapping[str, torch.Tensor], # row title -> clip `(T, C, H, 
     bad = [f for f in frames if not -n_min <= f < n_min]
     if bad: raise ShapeError(f"frames: indices {bad} out of range for the shortest clip ({n_min} frames)")
     titles = [f"t={f}" for f in frames] if titles is None else list(titles)
-    if len(titles) != len(frames): raise ValueError(f"titles: expected {len(frames)} column titles, got {len(titles)}")
+    if len(titles) != len(frames): raise OptionError(f"titles: expected {len(frames)} column titles, got {len(titles)}")
     names = list(clips)
     fig = make_subplots(rows=len(names), cols=len(frames), row_titles=names, column_titles=titles,
                         horizontal_spacing=0.01, vertical_spacing=0.02)

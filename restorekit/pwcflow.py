@@ -10,8 +10,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_frames
+from .guard import OptionError
 from .costvol import cost_volume
 from .flow import FlowEstimator, register_estimator
+from .layers import evaluation_mode
 from .warp import resize_flow, warp
 
 # %% auto #0
@@ -39,8 +41,8 @@ class PWCLite(nn.Module):
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if levels < 1 or len(channels) != levels:
-            raise ValueError(f"channels: expected one width per level ({levels}), got {channels}")
-        if iters < 1: raise ValueError(f"iters: expected >= 1, got {iters}")
+            raise OptionError(f"channels: expected one width per level ({levels}), got {channels}")
+        if iters < 1: raise OptionError(f"iters: expected >= 1, got {iters}")
         self.levels, self.radius, self.iters, self.in_channels = levels, radius, iters, in_channels
         self.encoder = nn.ModuleList(nn.Sequential(_conv(a, b, 2), _conv(b, b))
                                      for a, b in zip((in_channels, *channels[:-1]), channels))
@@ -67,7 +69,7 @@ class PWCLite(nn.Module):
                 all_levels: bool = False, # also return the coarser levels' flows
                ): # flow `(B, 2, H, W)`; with all_levels a list of such flows, coarse to fine (last = output)
         "Estimate the flow on ref's grid that samples other (`warp(other, flow) ≈ ref`)."
-        check_frames(ref, "ref", self.in_channels); check_frames(other, "other", self.in_channels)
+        check_frames(ref, "ref", self.in_channels, finite=False); check_frames(other, "other", self.in_channels, finite=False)
         if ref.shape != other.shape:
             raise ShapeError(f"other: expected the shape of ref {tuple(ref.shape)}, got {tuple(other.shape)}")
         b, _, h, w = ref.shape
@@ -100,14 +102,9 @@ class LearnedFlow(FlowEstimator):
 
     def _estimate(self, frames_ref, frames_other):
         device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                out = [self.model(r.to(device), o.to(device)) for r, o in
-                       zip(frames_ref.split(self.chunk), frames_other.split(self.chunk))]
-        finally:
-            self.model.train(was_training)
+        with evaluation_mode(self.model), torch.no_grad():
+            out = [self.model(r.to(device), o.to(device)) for r, o in
+                   zip(frames_ref.split(self.chunk), frames_other.split(self.chunk))]
         return torch.cat(out).to(device=frames_ref.device, dtype=frames_ref.dtype)
 
     def __repr__(self): return f"LearnedFlow(name={self.name!r}, model={type(self.model).__name__})"

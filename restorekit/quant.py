@@ -169,7 +169,7 @@ class PriorModel(nn.Module):
             head.bias[2 * latent_channels:] = _inv_softplus(q_init - q_min)
 
     def forward(self, context: torch.Tensor) -> LatentPrior:
-        check_frames(context, "context")
+        check_frames(context, "context", finite=False)
         mu, s, q = self.net(context).chunk(3, dim=1)
         return LatentPrior(mu, self.sigma_min + F.softplus(s), self.q_min + F.softplus(q))
 
@@ -193,7 +193,7 @@ class FactorizedPrior(nn.Module):
                 mode: str = "ste", # rounding surrogate (see `adaptive_quantize`)
                 generator: torch.Generator | None = None, # randomness of mode="noise"
                ) -> tuple[torch.Tensor, torch.Tensor]: # (ẑ `(B, C, h, w)`, its rate in bits, a scalar)
-        check_frames(z, "z")
+        check_frames(z, "z", finite=False)
         if z.shape[1] != len(self.loc): raise ShapeError(f"z: expected {len(self.loc)} channels, got shape {tuple(z.shape)}")
         m, s = self.params()
         z_hat = adaptive_quantize(z, m, 1.0, mode, generator)
@@ -261,7 +261,7 @@ class NeuralCompression(nn.Module):
             raise ShapeError("context: this module was built with context_channels=0 (hyperprior only); expected no context")
         if self.context_encoder is not None:
             if context is None: raise ShapeError("context: this module was built with a context; expected a tensor (B, context_channels, H, W)")
-            check_frames(context, "context")
+            check_frames(context, "context", finite=False)
             if like is not None and context.shape[-2:] != like.shape[-2:]:
                 raise ShapeError(f"x, context: expected equal (H, W), got {tuple(like.shape)} and {tuple(context.shape)}")
 
@@ -281,7 +281,7 @@ class NeuralCompression(nn.Module):
                 context: torch.Tensor | None = None, # decodable context `(B, context_channels, H, W)` if the module has one
                 generator: torch.Generator | None = None, # randomness of mode="noise"
                ) -> CompressionOutput:
-        check_frames(x, "x")
+        check_frames(x, "x", finite=False)
         if x.shape[-1] % self.factor or x.shape[-2] % self.factor:
             raise ShapeError(f"x: expected H and W divisible by {self.factor}, got {tuple(x.shape)}")
         self._check_context(context, x)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core import ConfigError
+from .jffra import JFFRAConfig
+from .ncfl import NCFLConfig
+from .s2svr import S2SVRConfig
+from .stbn import STBNConfig
 
 # %% auto #0
 __all__ = ['PRESETS', 'TABLES', 'Variant', 'AblationTable', 'ablations_dir', 'register_table', 'get_table', 'list_tables',
@@ -45,18 +49,38 @@ class AblationTable:
     description: str = "" # what the experiment is and what the paper claims
     columns: tuple = () # metric keys shown as columns (default: just `metric`)
     paper_ordering: tuple | None = None # chains of row names, worst to best; None: derive from paper numbers
-    config: str = "" # the config dataclass the overrides apply to
+    config: type | None = None # the model's config class (a ModelConfig) every row's overrides must build; None: not a model table
     unit: str = "" # unit of the metric, for table headers
+    data: dict = field(default_factory=dict) # {"train": spec, "eval": spec}: the `restorekit.datasets` "<dataset>/<split>" the paper's numbers come from; {}: no folder dataset
+    mechanism: tuple = () # measurements that show whether the ablated part works (e.g. "epe_flownet", "epe_zero", "epe_dis")
+    preconditions: tuple | None = None # (measurement, bracket) pairs: the measurement must be below the bracket in every seed
+    seeds: int = 5 # seeds of a cpu or paper sweep by default (at least 5)
 
     def __post_init__(self):
         self.columns = tuple(self.columns) or (self.metric,)
+        self.mechanism = tuple(self.mechanism)
+        if self.seeds < 5: raise ValueError(f"table {self.name!r}: seeds must be at least 5, got {self.seeds}")
         names = [v.name for v in self.rows]
-        if len(set(names)) != len(names): raise ValueError(f"table {self.name!r}: duplicate row names in {names}")
+        if len(set(names)) != len(names): raise ConfigError(f"table {self.name!r}: duplicate row names in {names}")
         if set(self.presets) != set(PRESETS):
-            raise ValueError(f"table {self.name!r}: presets must be exactly {PRESETS}, got {tuple(self.presets)}")
+            raise ConfigError(f"table {self.name!r}: presets must be exactly {PRESETS}, got {tuple(self.presets)}")
         for chain in self.paper_ordering or ():
             for n in chain:
-                if n not in names: raise ValueError(f"table {self.name!r}: ordering names unknown row {n!r}")
+                if n not in names: raise ConfigError(f"table {self.name!r}: ordering names unknown row {n!r}")
+        for v in self.rows if self.config is not None else ():
+            try: self.config.from_dict(v.overrides)
+            except ConfigError as e: raise ConfigError(f"table {self.name!r}, row {v.name!r}: {e}") from e
+
+    def precondition_pairs(self) -> tuple:
+        "The (measurement, bracket) pairs checked per seed: declared, or every `epe_<flow>` against `epe_zero`."
+        if self.preconditions is not None: return tuple(tuple(p) for p in self.preconditions)
+        shown = (*self.columns, *self.mechanism)
+        if "epe_zero" not in shown: return ()
+        return tuple((m, "epe_zero") for m in shown if m.startswith("epe_") and m not in ("epe_dis",) and not m.startswith("epe_zero"))
+
+    def default_seeds(self, preset: str) -> int:
+        "Seeds a sweep of `preset` runs when none are asked for: one for smoke, the table's `seeds` otherwise."
+        return 1 if preset == "smoke" else self.seeds
 
     @property
     def variant_names(self) -> list: return [v.name for v in self.rows]
@@ -106,7 +130,7 @@ TABLES: dict = {}
 def register_table(table: AblationTable, replace: bool = False) -> AblationTable:
     "Add `table` to `TABLES` under `table.name`; refuses duplicates unless `replace`."
     if table.name in TABLES and not replace:
-        raise ValueError(f"table {table.name!r} is already registered; pass replace=True to redefine it")
+        raise ConfigError(f"table {table.name!r} is already registered; pass replace=True to redefine it")
     TABLES[table.name] = table
     return table
 
@@ -136,12 +160,14 @@ _V = Variant
 
 register_table(AblationTable(
     name="jffra_t5", paper="JFFRA", title="Alignment inside the JFFR block (DVD deblurring)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config="JFFRAConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config=JFFRAConfig,
+    data={"train": "dvd/train", "eval": "dvd/test"},
+    mechanism=("epe_initial", "epe_refined", "epe_zero", "epe_dis"),
     rows=[_V("mutual_attention", {"alignment": "mutual_attention", "flow_refinement": False}, 28.50, "Temporal mutual self-attention"),
           _V("learnable_offset", {"alignment": "learnable_offset", "flow_refinement": False}, 28.72, "Attention with learnable offset"),
           _V("no_flow_refinement", {"alignment": "flow", "flow_refinement": False}, 29.45, "Attention without refined flow"),
           _V("jffr", {"alignment": "flow", "flow_refinement": True}, 35.15, "JFFR")],
-    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(iters=300_000, crop=256, n_frames=3),
+    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(iters=300_000, crop=256, n_frames=3, num_workers=4),
                            cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=16, lr=2e-3,
                                     sources="synthetic", max_translation=1.5)),
     description="Replaces the warp-then-attend block with attention that aligns by itself (mutual self-attention, "
@@ -149,10 +175,12 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="jffra_t6", paper="JFFRA", title="Occlusion-aware temporal loss (warping error OPW)",
-    metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config="JFFRAConfig",
+    metric="warping_error", higher_is_better=False, notebook="jffra_t6.ipynb", config=JFFRAConfig,
+    data={"train": "davis/train", "eval": "set8/test"},
+    mechanism=("epe_initial", "epe_refined", "epe_zero", "epe_dis"),
     rows=[_V("no_temporal_loss", {"temporal_loss": False}, 0.372, "JFFRA without temporal loss"),
           _V("temporal_loss", {"temporal_loss": True}, 0.354, "JFFRA with temporal loss")],
-    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3),
+    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(n_frames=3, num_workers=4),
                            cpu=dict(iters=150, batch_size=4, crop=32, n_frames=3, channels=16, n_train=16, n_eval=16, lr=2e-3,
                                     sources="synthetic", noise_sigma=30.0)),
     description="Trains with and without the masked temporal loss of Eq 14-15 and measures flicker as the "
@@ -160,48 +188,56 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="s2svr_t4", paper="S2SVR", title="Flow estimator and how it is trained (REDS4 x4 SR)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config="S2SVRConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config=S2SVRConfig,
+    data={"train": "reds/train", "eval": "reds/reds4"},
+    mechanism=("epe_flownet", "epe_zero", "epe_dis"),
     rows=[_V("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"}, 31.88, "RAFT, supervised"),
           _V("pwclite_supervised", {"flow_net": "pwclite", "flow_training": "supervised"}, 31.79, "pwclite, supervised"),
           _V("pwclite_unsupervised", {"flow_net": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
     presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8), cpu=dict(iters=250, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, scale=4,
                                                                                          lr=1e-3, flow_preset="smoke", flow_steps=0, sources="synthetic,bikes,carphone"),
-                           paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000)),
+                           paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000, num_workers=4)),
     description="No pretrained RAFT exists here: supervised flow nets are trained on synthetic clips with exact flow, "
                 "the unsupervised one with S2SVR's teacher/student distillation on the restoration data."))
 
 register_table(AblationTable(
     name="s2svr_t5", paper="S2SVR", title="Sequence length: seq2seq propagation vs a sliding window (EDVR)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config="S2SVRConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t5.ipynb", config=S2SVRConfig,
+    data={"train": "reds/train", "eval": "reds/reds4"},
+    mechanism=("epe_flow", "epe_zero", "epe_dis"),
     rows=[_V(f"{kind}_len{n}", {"propagation": prop, "sequence_length": n}, val, f"{label}, {n} frames")
           for n, s2svr, edvr in ((5, 28.10, 28.05), (15, 29.25, 28.80), (30, 28.53, 28.01), (50, 28.34, 27.77))
           for kind, prop, val, label in (("s2svr", "seq2seq", s2svr, "S2SVR"), ("sliding", "sliding_window", edvr, "EDVR (sliding window)"))],
     paper_ordering=tuple((f"sliding_len{n}", f"s2svr_len{n}") for n in (5, 15, 30, 50)),
     presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, length_scale=0.2), cpu=dict(iters=300, batch_size=4, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16,
                                                                                                                scale=4, length_scale=1.0, sources="synthetic,bikes"),
-                           paper=dict(scale=4, crop=64, length_scale=1.0)),
+                           paper=dict(scale=4, crop=64, length_scale=1.0, num_workers=4)),
     description="The paper's claim is per length: the recurrent seq2seq model beats the sliding window, "
                 "by a margin that grows with the sequence length (+0.05 dB at 5 frames, +0.57 dB at 50)."))
 
 register_table(AblationTable(
     name="stbn_t3", paper="STBN", title="Added modules of the blind-spot network (Set8, sigma=30)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config="STBNConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config=STBNConfig,
+    data={"train": "davis/train", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_zero", "epe_dis", "blindspot_leak"),
     rows=[_V("propagation", {"bsa": False, "srfe": False, "flow_refinement": False}, 32.14, "Propagation"),
           _V("bsa", {"bsa": True, "srfe": False, "flow_refinement": False}, 32.49, "+ BSA"),
           _V("srfe", {"bsa": True, "srfe": True, "flow_refinement": False}, 32.68, "+ SRFE"),
           _V("flow_refinement", {"bsa": True, "srfe": True, "flow_refinement": True}, 32.76, "+ flow refinement")],
-    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
+    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128, num_workers=4),
                            cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=30)),
     description="Cumulative: each row adds one module to the propagation baseline; every row trains self-supervised "
                 "on noisy clips only."))
 
 register_table(AblationTable(
     name="stbn_align", paper="STBN", title="Nearest vs bilinear alignment of the blind-spot features",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config="STBNConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_align.ipynb", config=STBNConfig,
+    data={"train": "set8/test", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_zero", "epe_dis", "blindspot_leak"),
     rows=[_V("nearest", {"warp_mode": "nearest"}, None, "Nearest-neighbour warping"),
           _V("bilinear", {"warp_mode": "bilinear"}, None, "Bilinear warping")],
     paper_ordering=(("bilinear", "nearest"),),
-    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128),
+    presets=_model_presets(smoke=dict(noise_sigma=30), paper=dict(noise_sigma=30, crop=128, num_workers=4),
                            cpu=dict(iters=300, batch_size=2, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=30)),
     description="STBN Fig. 4/7 (no numbers): bilinear warping averages neighbouring noisy pixels, correlating the noise "
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
@@ -211,7 +247,9 @@ _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigm
 
 register_table(AblationTable(
     name="ncfl_t5", paper="NCFL", title="Added modules of the compression-based model (Set8, sigma=50)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t5.ipynb", config=NCFLConfig,
+    data={"train": "davis/trainval", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V("base", {"mvr": False, "ncfl": False, "feature_attention": False}, 29.75, "M_a base"),
           _V("mvr", {"mvr": True, "ncfl": False, "feature_attention": False}, 29.87, "+ MVR"),
           _V("ncfl", {"mvr": True, "ncfl": True, "feature_attention": False}, 30.29, "+ NCFL"),
@@ -221,7 +259,9 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="ncfl_t6", paper="NCFL", title="Quantization of the compressed features (Set8, sigma=50)",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t6.ipynb", config=NCFLConfig,
+    data={"train": "davis/trainval", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V("adaptive", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "adaptive"}, 30.29, "Adaptive quantization"),
           _V("fixed", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "fixed"}, 29.86, "Fixed quantization step"),
           _V("none", {"mvr": True, "ncfl": True, "feature_attention": False, "quantization": "none"}, 29.98, "No quantization")],
@@ -231,7 +271,9 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="ncfl_t7", paper="NCFL", title="The compression module and its rate loss across degradations",
-    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config="NCFLConfig",
+    metric="psnr", unit="dB", higher_is_better=True, notebook="ncfl_t7.ipynb", config=NCFLConfig,
+    data={"train": "davis/trainval", "eval": "set8/test"},
+    mechanism=("epe_flownet", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share"),
     rows=[_V(f"{kind}_{task}", {"ncfl": ncfl, "ce_loss": ce, "task": task}, val, f"{label}, {task_label}")
           for task, task_label, vals in (("derain", "deraining", (27.30, 27.64, 28.11)), ("dehaze", "dehazing", (23.07, 23.30, 23.63)),
                                          ("real_compressed", "real-world (carphone H.264 QP 50 / QP 10)", (44.48, 44.56, 44.72)), ("awgn", "AWGN", (29.99, 30.20, 30.45)))
@@ -245,8 +287,9 @@ register_table(AblationTable(
 
 register_table(AblationTable(
     name="flow_estimators", paper="restorekit", title="Classical flow estimators by end-point error",
-    metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config="restorekit.flow.get_estimator",
-    columns=("epe_clean", "epe_noisy", "epe_motorcycle"),
+    metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config=None,
+    columns=("epe_clean", "epe_noisy", "epe_motorcycle"), mechanism=("epe_zero", "epe_zero_motorcycle"),
+    preconditions=(("epe_clean", "epe_zero"), ("epe_noisy", "epe_zero"), ("epe_motorcycle", "epe_zero_motorcycle")),
     rows=[_V("dis_ultrafast", {"estimator": "dis_ultrafast"}, None, "DIS ultrafast"),
           _V("dis_fast", {"estimator": "dis_fast"}, None, "DIS fast"),
           _V("dis_medium", {"estimator": "dis_medium"}, None, "DIS medium"),

@@ -21,6 +21,7 @@ from .core import ConfigError, check_clip
 from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths,
                               noise_sigma_arg, non_negative_int, positive_int)
 from .kinds import MODEL_KINDS, ModelSpec, model_spec
+from .layers import evaluation_mode
 from .checkpoint import LoadedModel, describe_checkpoint, load_model
 from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info
 
@@ -56,13 +57,8 @@ def restore_clip(model: nn.Module, # a restorer of a registered kind (STBN, S2SV
     h, w = clip.shape[-2:]
     s = spec.scale(model)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = spec.restore(model, _pad_to_multiple(clip, spec.multiple(model)).to(device)[None], **options)[0]
-    finally:
-        model.train(was_training)
+    with evaluation_mode(model), torch.no_grad():
+        out = spec.restore(model, _pad_to_multiple(clip, spec.multiple(model)).to(device)[None], **options)[0]
     return out[..., : h * s, : w * s].clamp(0, 1).cpu()
 
 # %% ../nbs/17_restore.ipynb #3598bfe4

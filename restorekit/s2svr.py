@@ -6,28 +6,28 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_clip, check_flow, config_from_dict
+from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .kinds import ModelSpec, flow_net_arch, flow_net_from_arch, flow_net_multiple, register_model_kind
+from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows, pair_flows, unwrap_model
 from .warp import resize_flow, warp
 
 # %% auto #0
 __all__ = ['FLOW_NETS', 'LEARNED_FLOW_NETS', 'S2SVRConfig', 'ConvGRU', 'ResConvGRU', 'motion_compensate', 'attention_window',
-           'LocalAttention', 'build_flow_estimator', 'pair_flows', 'upscale', 'S2SVR', 'count_parameters',
-           'SlidingWindowVR', 'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups']
+           'LocalAttention', 'build_flow_estimator', 'upscale', 'S2SVR', 'count_parameters', 'SlidingWindowVR',
+           'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups']
 
 # %% ../nbs/32_s2svr.ipynb #b0b22c80
 FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
 LEARNED_FLOW_NETS = ("pwclite", "raft", "pyramid")
 
 @dataclass
-class S2SVRConfig:
+class S2SVRConfig(ModelConfig):
     "Configuration of `S2SVR` and its sliding-window baseline; registry overrides: flow_net, flow_training, propagation, sequence_length."
     task: str = "sr" # restoration task (a key of restorekit.degrade.TASKS): "sr", "deblur", "compressed", ...
     scale: int = 4 # output/input size ratio: 4 for x4 SR, 1 otherwise
@@ -42,37 +42,18 @@ class S2SVRConfig:
     window: int = 5 # frames seen by the sliding-window baseline (odd)
     sliding_blocks: int | None = None # residual blocks of the baseline; None: as many as match S2SVR's parameter count
 
+    choices = {"flow_net": FLOW_NETS, "flow_training": ("none", "supervised", "unsupervised"),
+               "propagation": ("seq2seq", "sliding_window"), "scale": (1, 2, 4)}
+
     def __post_init__(self):
-        choices = {"flow_net": FLOW_NETS, "flow_training": ("none", "supervised", "unsupervised"),
-                   "propagation": ("seq2seq", "sliding_window")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"S2SVRConfig.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(allowed)}")
-        if self.scale not in (1, 2, 4): raise ConfigError(f"S2SVRConfig.scale: expected 1, 2 or 4, got {self.scale!r}")
+        super().__post_init__()
         for name in ("channels", "gru_layers", "sequence_length"):
             if getattr(self, name) < 1: raise ConfigError(f"S2SVRConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.res_blocks < 0 or self.radius < 0: raise ConfigError(f"S2SVRConfig: res_blocks and radius must be >= 0, got {self.res_blocks}, {self.radius}")
         if self.window < 1 or self.window % 2 == 0: raise ConfigError(f"S2SVRConfig.window: expected an odd number >= 1, got {self.window}")
 
-    def to_dict(self) -> dict:
-        "The config as a plain dict (for checkpoints and records)."
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> S2SVRConfig:
-        "Rebuild a config from `to_dict()` output; an unknown key is a `ConfigError`."
-        return config_from_dict(cls, d)
 
 # %% ../nbs/32_s2svr.ipynb #3576fc58
-class _ResBlock(nn.Module):
-    "F_b: `x (B, C, H, W) -> x + conv(lrelu(conv(x)))`, same shape."
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
-
-    def forward(self, x): return x + self.conv2(F.leaky_relu(self.conv1(x), 0.1))
-
 class ConvGRU(nn.Module):
     "Convolutional GRU cell: `(h (B,C,H,W), x (B,C_in,H,W)) -> h' (B,C,H,W)`."
     def __init__(self, in_channels: int, # channels of the input x
@@ -97,7 +78,7 @@ class ResConvGRU(nn.Module):
         super().__init__()
         self.channels = channels
         self.grus = nn.ModuleList(ConvGRU(channels, channels) for _ in range(layers))
-        self.blocks = nn.ModuleList(nn.Sequential(*[_ResBlock(channels) for _ in range(res_blocks)]) for _ in range(layers))
+        self.blocks = nn.ModuleList(nn.Sequential(*[ResidualBlock(channels) for _ in range(res_blocks)]) for _ in range(layers))
 
     def init_states(self, like: torch.Tensor) -> list:
         "Zero states `[L × (B, C, H, W)]` on `like`'s batch, grid, device and dtype."
@@ -171,24 +152,8 @@ def build_flow_estimator(name: str, # one of FLOW_NETS
         from restorekit.pwcflow import RAFT_STANDIN, PWCLite
         return PWCLite(**RAFT_STANDIN)
     from restorekit.flow import get_estimator
-    return get_estimator("farneback" if name == "farneback" else "dis_medium")
+    return get_estimator("farneback" if name == "farneback" else DEFAULT_ESTIMATOR)
 
-_MIN_ESTIMATOR_SIZE = 16
-
-def pair_flows(flow_net, # nn.Module `(ref, other) -> flow`, FlowEstimator, or None (zero flow)
-               ref: torch.Tensor, # frames the flows live on, `(B, 3, H, W)`
-               other: torch.Tensor, # frames the flows sample, `(B, 3, H, W)`
-              ) -> torch.Tensor: # `(B, 2, H, W)` with warp(other, flow) ≈ ref
-    "Flow from `ref` to `other` with any estimator; classical ones run without gradient on enlarged small frames."
-    if flow_net is None: return ref.new_zeros(ref.shape[0], 2, *ref.shape[-2:])
-    if isinstance(flow_net, nn.Module): return flow_net(ref, other)
-    h, w = ref.shape[-2:]
-    factor = max(1, math.ceil(_MIN_ESTIMATOR_SIZE / min(h, w)))
-    with torch.no_grad():
-        if factor > 1:
-            big = lambda x: F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
-            return resize_flow(flow_net.est(big(ref).clamp(0, 1), big(other).clamp(0, 1)), (h, w))
-        return flow_net.est(ref.clamp(0, 1), other.clamp(0, 1))
 
 # %% ../nbs/32_s2svr.ipynb #b8da1063
 def upscale(frames: torch.Tensor, # `(B, C, h, w)`
@@ -223,10 +188,8 @@ class S2SVR(nn.Module):
 
     def flows(self, clip: torch.Tensor) -> list:
         "o_t for t = 1..T-1 (Eq. 8): a list of `(B, 2, h, w)`, entry t-1 on frame t's grid sampling frame t-1."
-        b, t, c, h, w = clip.shape
-        if t < 2: return []
-        o = pair_flows(self.flow_net, clip[:, 1:].reshape(-1, c, h, w), clip[:, :-1].reshape(-1, c, h, w))
-        return list(o.view(b, t - 1, 2, h, w).unbind(1))
+        if clip.shape[1] < 2: return []
+        return list(neighbour_flows(clip, self.flow_net, both=False)[0].unbind(1))
 
     def encode(self, clip: torch.Tensor, flows: list) -> torch.Tensor:
         "Eq. 1 with motion compensation: latents Z `(B, T, C, h, w)`."
@@ -254,11 +217,12 @@ class S2SVR(nn.Module):
         "Encode the whole clip, then decode the outputs one after the other (Eq. 1–8)."
         clip = check_clip(clip, "clip", channels=3, batched=True)
         b, t, _, h, w = clip.shape
-        if flows is None: flows = self.flows(clip)
-        if len(flows) != t - 1: raise ShapeError(f"flows: expected {t - 1} flows for a clip of {t} frames, got {len(flows)}")
-        for k, f in enumerate(flows):
-            check_flow(f, f"flows[{k}]")
-            if tuple(f.shape) != (b, 2, h, w): raise ShapeError(f"flows[{k}]: expected shape {(b, 2, h, w)}, got {tuple(f.shape)}")
+        if flows is None: flows = self.flows(clip)               # estimated here: no need to check them again
+        elif len(flows) != t - 1: raise ShapeError(f"flows: expected {t - 1} flows for a clip of {t} frames, got {len(flows)}")
+        else:
+            for k, f in enumerate(flows):
+                check_flow(f, f"flows[{k}]")
+                if tuple(f.shape) != (b, 2, h, w): raise ShapeError(f"flows[{k}]: expected shape {(b, 2, h, w)}, got {tuple(f.shape)}")
         latents = self.encode(clip, flows)
         states = self.decoder.init_states(latents[:, 0])
         prev_output, outputs = upscale(clip[:, 0], self.cfg.scale), []
@@ -284,9 +248,9 @@ class SlidingWindowVR(nn.Module):
         self.cfg = cfg = cfg or S2SVRConfig(propagation="sliding_window")
         c, s = cfg.channels, cfg.scale
         self.blocks_count = cfg.sliding_blocks if cfg.sliding_blocks is not None else _matched_blocks(cfg)
-        self.extract = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.LeakyReLU(0.1), _ResBlock(c))
+        self.extract = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.LeakyReLU(0.1), ResidualBlock(c))
         self.fuse = nn.Conv2d(cfg.window * c, c, 1)
-        self.body = nn.Sequential(*[_ResBlock(c) for _ in range(self.blocks_count)])
+        self.body = nn.Sequential(*[ResidualBlock(c) for _ in range(self.blocks_count)])
         self.head = _head(c, s)
         self.flow_net = flow_net if flow_net is not None else build_flow_estimator(cfg.flow_net)
 
@@ -315,7 +279,7 @@ def _matched_blocks(cfg: S2SVRConfig) -> int:
     "Residual blocks that bring the sliding-window baseline's size closest to S2SVR's."
     target = count_parameters(S2SVR(dataclasses.replace(cfg, propagation="seq2seq", flow_net="none")))
     base = count_parameters(SlidingWindowVR(dataclasses.replace(cfg, flow_net="none", sliding_blocks=0)))
-    per_block = count_parameters(_ResBlock(cfg.channels))
+    per_block = count_parameters(ResidualBlock(cfg.channels))
     return max(0, round((target - base) / per_block))
 
 def build_model(cfg: S2SVRConfig, # the configuration; `propagation` picks the model
@@ -346,14 +310,5 @@ def s2svr_loss(model: nn.Module, # S2SVR or SlidingWindowVR (possibly DDP-wrappe
 def s2svr_param_groups(lr: float = 2e-4, # learning rate of the restoration network
                        flow_lr: float = 5e-5, # learning rate of a learned flow net (0 freezes it)
                       ): # param_groups(model) -> list of dicts, for restorekit.train.train
-    "Parameter groups with a separate (smaller) learning rate for an in-graph flow network."
-    def groups(model: nn.Module) -> list:
-        flow = model.flow_net if isinstance(getattr(model, "flow_net", None), nn.Module) else None
-        flow_ids = {id(p) for p in flow.parameters()} if flow is not None else set()
-        out = [{"params": [p for p in model.parameters() if id(p) not in flow_ids], "lr": lr}]
-        if flow is not None:
-            if flow_lr > 0: out.append({"params": list(flow.parameters()), "lr": flow_lr})
-            else: flow.requires_grad_(False)
-        return out
-    return groups
-
+    "Parameter groups with a separate (smaller) learning rate for an in-graph flow network (`layers.flow_param_groups`)."
+    return lambda model: flow_param_groups(model, unwrap_model(model).flow_net, lr, flow_lr)

@@ -15,19 +15,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .blindspot import CentralMaskedConv2d, DilatedBlock
-from .core import ConfigError, ShapeError, check_clip, check_flow
+from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .flownet import PyramidFlowNet
 from .kinds import ModelSpec, register_model_kind
+from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows
 from .warp import warp
 
 # %% auto #0
-__all__ = ['STBN_TABLE3', 'STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
+__all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
            'self_supervised_l2_loss', 'gaussian_nll_loss', 'flow_distillation_loss', 'distillation_weight',
            'frozen_copy', 'stbn_loss', 'stbn_optimizer']
 
 # %% ../nbs/41_stbn.ipynb #641a7cf4
 @dataclass
-class STBNConfig:
+class STBNConfig(ModelConfig):
     "Configuration of `STBN`; the first three fields are the rows of the paper's Table 3."
     bsa: bool = True # Table 3 "BSA Block": re-aggregate the aligned hidden state after the blind-spot stage
     srfe: bool = True # Table 3 "SRFE Module": patch-unshuffle / residual blocks / patch-shuffle fusion (Eq. 4)
@@ -46,24 +47,16 @@ class STBNConfig:
     distill_weight: float = 0.01 # λ of the flow distillation loss
     distill_warmup: int = 1000 # training steps before the distillation loss is switched on
 
+    choices = {"warp_mode": ("nearest", "bilinear"), "flow": ("net", "dis"), "loss": ("nll", "l2")}
+
     def __post_init__(self):
-        choices = {"warp_mode": ("nearest", "bilinear"), "flow": ("net", "dis"), "loss": ("nll", "l2")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"STBNConfig.{name}: unknown value {getattr(self, name)!r}; expected one of {', '.join(allowed)}")
+        super().__post_init__()
         if self.flow_refinement and self.flow != "net":
             raise ConfigError(f"STBNConfig.flow_refinement: distillation trains the flow estimator, so it needs flow='net', got flow={self.flow!r}")
         if self.patch_size < 2 or self.patch_size % 2:
             raise ConfigError(f"STBNConfig.patch_size: expected an even factor >= 2 (the blind set is the lattice 2Z²), got {self.patch_size}")
         for name in ("channels", "n_blocks", "flow_levels"):
             if getattr(self, name) < 1: raise ConfigError(f"STBNConfig.{name}: expected >= 1, got {getattr(self, name)}")
-
-STBN_TABLE3 = {
-    "propagation": dict(bsa=False, srfe=False, flow_refinement=False),
-    "+ BSA": dict(bsa=True, srfe=False, flow_refinement=False),
-    "+ SRFE": dict(bsa=True, srfe=True, flow_refinement=False),
-    "+ flow refinement": dict(bsa=True, srfe=True, flow_refinement=True),
-} # the rows of the paper's Table 3 as STBNConfig overrides (paper, Set8 σ=30: 32.14 / 32.49 / 32.68 / 32.76 dB)
 
 # %% ../nbs/41_stbn.ipynb #538636e4
 class BSABlock(nn.Module):
@@ -107,12 +100,6 @@ def patch_shuffle(x: torch.Tensor, # `(B·f², C, h, w)` from `patch_unshuffle`
     b = bf // (factor * factor)
     return x.view(b, factor, factor, c, h, w).permute(0, 3, 4, 1, 5, 2).reshape(b, c, h * factor, w * factor)
 
-class _ResBlock(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(channels, channels, 3, padding=1), nn.Conv2d(channels, channels, 3, padding=1)
-    def forward(self, x): return x + self.conv2(F.leaky_relu(self.conv1(x), 0.1))
-
 class SRFE(nn.Module):
     "Spatial receptive-field expansion: `(h_f, h_b)` each `(B, F, H, W)` -> `(B, F, H, W)`, phases never mixed."
     def __init__(self, channels: int, # hidden-state width F
@@ -122,7 +109,7 @@ class SRFE(nn.Module):
         super().__init__()
         self.patch_size = patch_size
         self.entry = nn.Conv2d(2 * channels, channels, 3, padding=1)
-        self.blocks = nn.Sequential(*[_ResBlock(channels) for _ in range(n_blocks)])
+        self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(n_blocks)])
 
     def forward(self, h_f, h_b):
         h, w = h_f.shape[-2:]; f = self.patch_size
@@ -157,23 +144,11 @@ class STBN(nn.Module):
         out = 2 * cfg.in_channels if cfg.loss == "nll" else cfg.in_channels
         self.head = nn.Sequential(nn.Conv2d(c, c, 1), nn.LeakyReLU(0.1), nn.Conv2d(c, out, 1))
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow == "net" else None
-        self._estimator = None
 
     def estimate_flows(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)`
                       ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next, each `(B, T-1, 2, H, W)`
-        "Flows between neighbouring frames: `[:, t-1]` is O_{t→t-1} (t ≥ 1) and `[:, t]` is O_{t→t+1} (t ≤ T-2)."
-        b, t, c, h, w = clip.shape
-        later, earlier = clip[:, 1:].reshape(-1, c, h, w), clip[:, :-1].reshape(-1, c, h, w)
-        ref, other = torch.cat([later, earlier]), torch.cat([earlier, later])
-        if self.flownet is not None:
-            flows = self.flownet(ref, other)
-        else:
-            if self._estimator is None:
-                from restorekit.flow import get_estimator
-                self._estimator = get_estimator("dis_medium")
-            flows = self._estimator(ref.detach().clamp(0, 1), other.detach().clamp(0, 1)).to(clip)
-        to_prev, to_next = flows.chunk(2)
-        return to_prev.view(b, t - 1, 2, h, w), to_next.view(b, t - 1, 2, h, w)
+        "Flows between neighbouring frames (`layers.neighbour_flows`): `[:, t-1]` is O_{t→t-1}, `[:, t]` is O_{t→t+1}."
+        return neighbour_flows(clip, self.flownet if self.flownet is not None else DEFAULT_ESTIMATOR)
 
     def _check_flows(self, flows, name, clip):
         b, t, _, h, w = clip.shape
@@ -308,9 +283,5 @@ def stbn_optimizer(model: STBN, # the model to train
                    lr: float = 1e-3, # Adam learning rate of the denoiser
                    flow_lr: float = 1e-5, # Adam learning rate of the flow network (distillation only)
                   ) -> torch.optim.Adam:
-    "Adam with two parameter groups: the denoiser at `lr`, the in-graph flow network at `flow_lr`."
-    flow_params = list(model.flownet.parameters()) if model.flownet is not None else []
-    flow_ids = {id(p) for p in flow_params}
-    groups = [{"params": [p for p in model.parameters() if id(p) not in flow_ids], "lr": lr}]
-    if flow_params: groups.append({"params": flow_params, "lr": flow_lr})
-    return torch.optim.Adam(groups, lr=lr)
+    "Adam with two parameter groups (`layers.flow_param_groups`): the denoiser at `lr`, the in-graph flow network at `flow_lr`."
+    return torch.optim.Adam(flow_param_groups(model, model.flownet, lr, flow_lr), lr=lr)

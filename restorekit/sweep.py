@@ -10,7 +10,11 @@ import csv
 import io
 import json
 import math
+import os
 import platform
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,18 +22,22 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import ConfigError, RestoreKitError, atomic_write_text
+from .core import ConfigError, RestoreKitError, atomic_write_bytes, atomic_write_text
 from .registry import TABLES, AblationTable, get_table
-from .store import ResultsStore, params_hash
+from .store import ResultsStore, StoreLockedError, config_dir, params_hash, results_dir
 from .core import code_version
 
 # %% auto #0
-__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'STORE_NAME', 'library_versions', 'write_record', 'reproducible_part', 'RunSpec',
-           'notebook_parameters', 'config_dir', 'plan_sweep', 'execute_run', 'SweepResult', 'run_sweep',
-           'ordering_verdict', 'RenderedTable', 'render_table', 'render_tables']
+__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'ALPHA', 'CPU_BUDGET', 'RecordError', 'library_versions', 'write_record',
+           'reproducible_part', 'RunSpec', 'notebook_parameters', 'plan_sweep', 'clean_stale_run_folders',
+           'execute_run', 'SweepResult', 'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts',
+           'RenderedTable', 'render_table', 'render_tables', 'stale_reason', 'check_results']
 
 # %% ../nbs/13_sweep.ipynb #9cb46c25
 RESERVED_PARAMETERS = ("table", "variant", "seed", "preset", "output")
+
+class RecordError(RestoreKitError, ValueError):
+    "A run's record is malformed: non-finite metrics, a bad evaluation-set description, per-window scores or timings."
 
 def library_versions() -> dict:
     "Versions of Python and the libraries a result depends on."
@@ -53,26 +61,26 @@ def write_record(output, # path of the JSON record (the notebook's `output` para
                 ) -> dict:
     "Write one run's record atomically as sorted JSON; returns it."
     bad = {k: v for k, v in metrics.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
-    if bad: raise ValueError(f"metrics: expected finite numbers, got {bad}")
+    if bad: raise RecordError(f"metrics: expected finite numbers, got {bad}")
     record = {"metrics": {k: float(v) for k, v in metrics.items()},
               "parameters": {k: v for k, v in parameters.items() if k != "output"},
               "timings": dict(timings or {}), "versions": library_versions()}
     if eval_set is not None:
         if not isinstance(eval_set, dict) or set(eval_set) != {"hash", "n", "seed"} or not isinstance(eval_set["hash"], str):
-            raise ValueError(f"eval_set: expected {{'hash': str, 'n': int, 'seed': int}}, got {eval_set!r}")
+            raise RecordError(f"eval_set: expected {{'hash': str, 'n': int, 'seed': int}}, got {eval_set!r}")
         record["eval_set"] = {"hash": eval_set["hash"], "n": int(eval_set["n"]), "seed": int(eval_set["seed"])}
     if per_item is not None:
         for name, values in per_item.items():
             if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-                raise ValueError(f"per_item[{name!r}]: expected finite numbers, one per evaluation window")
+                raise RecordError(f"per_item[{name!r}]: expected finite numbers, one per evaluation window")
             if eval_set is not None and len(values) != record["eval_set"]["n"]:
-                raise ValueError(f"per_item[{name!r}]: expected {record['eval_set']['n']} scores (one per evaluation window), got {len(values)}")
+                raise RecordError(f"per_item[{name!r}]: expected {record['eval_set']['n']} scores (one per evaluation window), got {len(values)}")
         record["per_item"] = {k: [float(v) for v in vs] for k, vs in per_item.items()}
     if init_hash is not None: record["init_hash"] = str(init_hash)
     for name, seconds in (("cpu_time", cpu_time), ("wall_time", wall_time)):
         if seconds is not None:
             if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
-                raise ValueError(f"{name}: expected a non-negative number of seconds, got {seconds!r}")
+                raise RecordError(f"{name}: expected a non-negative number of seconds, got {seconds!r}")
             record[name] = float(seconds)
     atomic_write_text(output, json.dumps(record, sort_keys=True, indent=1) + "\n")
     return record
@@ -94,7 +102,7 @@ class RunSpec:
     params_hash: str
     parameters: dict # everything passed to the notebook except `output`
     notebook: Path # the ablation notebook to execute
-    run_dir: Path # where the executed notebook and record are kept
+    run_dir: Path # where the executed notebook, record and model are kept
 
     @property
     def key(self) -> tuple: return (self.table, self.variant, self.seed, self.preset, self.params_hash)
@@ -102,6 +110,8 @@ class RunSpec:
     def out_notebook(self) -> Path: return self.run_dir / f"seed{self.seed}.ipynb"
     @property
     def out_record(self) -> Path: return self.run_dir / f"seed{self.seed}.json"
+    @property
+    def out_model(self) -> Path: return self.run_dir / f"seed{self.seed}.pt"
 
 
 def notebook_parameters(path) -> dict:
@@ -121,14 +131,9 @@ def notebook_parameters(path) -> dict:
     return {name: spec["default"] for name, spec in found.items()}
 
 
-def config_dir(table: str, preset: str, phash: str, out_dir) -> Path:
-    "Folder of one configuration of a table: `out_dir/<table>/<preset>-<hash8>`."
-    return Path(out_dir) / table / f"{preset}-{phash[:8]}"
-
-
 def plan_sweep(table: str, # registered table key
                preset: str = "smoke", # "smoke", "cpu" or "paper"
-               seeds=1, # number of seeds (0..N-1) or an explicit list of seeds
+               seeds=None, # number of seeds (0..N-1), an explicit list of seeds, or None for the table's default
                variants: list | None = None, # rows to run (default: all rows of the table)
                overrides: dict | None = None, # notebook parameters replacing the preset's knobs (`--set`)
                out_dir="runs", # where the results store, notebooks, records and tables go
@@ -138,6 +143,7 @@ def plan_sweep(table: str, # registered table key
     nb = tab.notebook_path()
     knobs = tab.preset(preset)
     rows = [tab.variant(v).name for v in variants] if variants else tab.variant_names
+    if seeds is None: seeds = tab.default_seeds(preset)
     seeds = list(range(int(seeds))) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seeds: raise ConfigError("seeds: expected at least one seed")
     overrides = dict(overrides or {})
@@ -158,24 +164,68 @@ def plan_sweep(table: str, # registered table key
                     nb, base / v) for v in rows for s in seeds]
 
 # %% ../nbs/13_sweep.ipynb #f5bc95f5
+_RUN_PREFIX = "restorekit-run-"
+
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def clean_stale_run_folders(tmp_dir=None, # where the run folders are (default: the system's temporary directory)
+                           ) -> list:
+    "Remove `restorekit-run-<pid>-*` folders whose process no longer exists; return what was removed."
+    removed = []
+    for folder in Path(tmp_dir or tempfile.gettempdir()).glob(f"{_RUN_PREFIX}*"):
+        m = re.match(rf"{_RUN_PREFIX}(\d+)-", folder.name)
+        if m and folder.is_dir() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(folder, ignore_errors=True); removed.append(folder)
+    return removed
+
+
+def _cpu_seconds(pid) -> float | None:
+    "CPU seconds (user + system, children included) of process `pid`, or None if it cannot be read."
+    if pid is None: return None
+    try:
+        import psutil
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system + t.children_user + t.children_system
+    except Exception: return None
+
+
+def _kernel_manager_class(folder: Path, measured: dict):
+    "A kernel manager that keeps the kernel's connection file and temporary files in `folder` and reads its CPU time before shutdown."
+    from jupyter_client.manager import AsyncKernelManager
+    class RunKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs): super().__init__(connection_file=str(folder / "kernel.json"), **kwargs)
+        async def start_kernel(self, **kwargs):
+            await super().start_kernel(**{**kwargs, "env": {**kwargs.get("env", os.environ), "TMPDIR": str(folder)}})
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False):
+            measured["cpu_time"] = _cpu_seconds(getattr(getattr(self.provisioner, "process", None), "pid", None))
+            await super().shutdown_kernel(now=now, restart=restart)
+    return RunKernelManager
+
+
 def execute_run(notebook_text: str, # the ablation notebook (.ipynb JSON)
                 parameters: dict, # notebook parameters except `output`
                 columns: tuple = (), # metric names the record must contain
                 kernel_name: str = "python3", # Jupyter kernel to execute with
                ) -> dict:
-    "Execute one run with papermill in a temporary folder; return status, error, duration and the notebook and record texts."
+    "Execute one run with papermill in a temporary folder; return status, error, times, and the notebook, record and model."
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    clean_stale_run_folders()
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="restorekit-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_RUN_PREFIX}{os.getpid()}-") as tmp:
         src, out_nb, out_rec = Path(tmp) / "input.ipynb", Path(tmp) / "executed.ipynb", Path(tmp) / "record.json"
         src.write_text(notebook_text)
-        error = None
+        error, measured = None, {}
         # Each run executes in a fresh context: jupyter's sync wrappers keep their event loop in a context
         # variable, which thread pools (Dask's among them) copy between threads, so two runs would share a loop.
         # The kernel's working directory is set through `resources`: papermill's `cwd=` chdirs the whole process.
         kwargs = dict(parameters={**parameters, "output": str(out_rec)}, kernel_name=kernel_name, language="python",
                       progress_bar=False, log_output=False, resources={"metadata": {"path": tmp}},
+                      kernel_manager_class=_kernel_manager_class(Path(tmp), measured),
                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # keep kernel chatter off the sweep's stderr
         try: contextvars.Context().run(papermill.execute_notebook, str(src), str(out_nb), **kwargs)
         except PapermillExecutionError as e: error = f"{e.ename}: {e.evalue}"
@@ -187,12 +237,12 @@ def execute_run(notebook_text: str, # the ablation notebook (.ipynb JSON)
                 metrics = json.loads(record).get("metrics", {})
                 missing = [c for c in columns if c not in metrics]
                 if missing: error = f"the record lacks the metric(s) {', '.join(missing)}"
+        model = out_rec.with_suffix(".pt")
         return {"status": "failed" if error else "done", "error": error, "duration": time.perf_counter() - start,
-                "notebook": out_nb.read_text() if out_nb.exists() else None, "record": None if error else record}
+                "cpu_time": measured.get("cpu_time"), "notebook": out_nb.read_text() if out_nb.exists() else None,
+                "record": None if error else record, "model": model.read_bytes() if not error and model.exists() else None}
 
 # %% ../nbs/13_sweep.ipynb #123bdc58
-STORE_NAME = "results.sqlite"
-
 @dataclass
 class SweepResult:
     "What a sweep did: runs executed, skipped and failed, and the rendered table."
@@ -203,20 +253,31 @@ class SweepResult:
     seconds: float = 0.0
 
 
-def _save(store: ResultsStore, spec: RunSpec, result: dict):
-    "Write a finished run's files, then its row — in that order, so a row marked done always has its files."
+def _save(store: ResultsStore, spec: RunSpec, result: dict, version: str):
+    "Write a finished run's files, then its line — in that order, so a run marked done always has its files."
     if result["notebook"] is not None: atomic_write_text(spec.out_notebook, result["notebook"])
     nb_path = spec.out_notebook if result["notebook"] is not None else None
+    times = dict(wall_time=result["duration"], cpu_time=result.get("cpu_time"), code_version=version, notebook=nb_path)
     if result["status"] == "done":
+        if result.get("model") is not None: atomic_write_bytes(spec.out_model, result["model"])
         atomic_write_text(spec.out_record, result["record"])
-        store.finish(spec.key, json.loads(result["record"])["metrics"], result["duration"], nb_path, spec.out_record)
+        store.finish(spec.key, spec.parameters, json.loads(result["record"]), **times)
     else:
-        store.fail(spec.key, result["error"], result["duration"], nb_path)
+        store.fail(spec.key, spec.parameters, result["error"], **times)
+
+
+def committed_reference(table: str, # table key
+                        root=None, # the committed results (default: `results_dir()`)
+                       ) -> RenderedTable | None:
+    "The committed `cpu` result of `table` at the registry's cpu preset, rendered (no runs if none is committed); None without a results folder."
+    root = Path(root or results_dir())
+    if not root.is_dir(): return None
+    return render_table(ResultsStore(root), table, "cpu", params_hash(get_table(table).preset("cpu")))
 
 
 def run_sweep(table: str, # registered table key
               preset: str = "smoke", # "smoke", "cpu" or "paper"
-              seeds=1, # number of seeds (0..N-1) or a list of seeds
+              seeds=None, # number of seeds (0..N-1), a list of seeds, or None for the table's default
               workers: int = 1, # local runs in parallel (executor "local")
               executor: str = "local", # "local" (thread pool) or "dask"
               address: str | None = None, # Dask scheduler address, e.g. "tcp://10.0.0.5:8786" (executor "dask")
@@ -224,6 +285,7 @@ def run_sweep(table: str, # registered table key
               overrides: dict | None = None, # notebook parameters replacing the preset's knobs
               variants: list | None = None, # rows to run (default all)
               log=print, # progress messages (one line per run); None for silence
+              reference=None, # committed results to print beside this run (default `results_dir()`); False for none
              ) -> SweepResult:
     "Run every variant × seed of `table` that is not already done, store the results and render the table."
     if executor not in ("local", "dask"): raise ConfigError(f"unknown executor {executor!r}; choose 'local' or 'dask'")
@@ -235,21 +297,24 @@ def run_sweep(table: str, # registered table key
     tab = get_table(table)
     notebook_text = specs[0].notebook.read_text()
     result = SweepResult()
-    with ResultsStore(Path(out_dir) / STORE_NAME, writer=True) as store:
+    with ResultsStore(out_dir, writer=True) as store:
+        done = {r.key for r in store.runs(table=table, preset=preset, params_hash=specs[0].params_hash, status="done")}
         pending = []
-        for spec in specs:
-            row = store.get(spec.key)
-            (result.skipped if row is not None and row.status == "done" else pending).append(spec)
+        for spec in specs: (result.skipped if spec.key in done else pending).append(spec)
         log(f"{table} · preset {preset} · {len(specs)} runs: {len(result.skipped)} already done, {len(pending)} to run")
         version = code_version()
 
         def finished(i, spec, res):
-            _save(store, spec, res)
+            _save(store, spec, res, version)
             (result.ran if res["status"] == "done" else result.failed).append(spec)
             state = "done" if res["status"] == "done" else f"FAILED ({res['error']})"
-            log(f"[{i}/{len(pending)}] {spec.variant} seed {spec.seed}: {state} in {res['duration']:.1f} s")
+            cpu = "" if res.get("cpu_time") is None else f", {res['cpu_time']:.1f} s CPU"
+            log(f"[{i}/{len(pending)}] {spec.variant} seed {spec.seed}: {state} in {res['duration']:.1f} s{cpu}")
 
-        submit_args = lambda spec: (notebook_text, spec.parameters, tab.columns)
+        def run_local(spec):
+            store.start(spec.key, spec.parameters, version, spec.out_notebook)
+            return execute_run(notebook_text, spec.parameters, tab.columns)
+
         if executor == "dask":
             from distributed import Client
             from distributed import as_completed as dask_completed
@@ -257,34 +322,29 @@ def run_sweep(table: str, # registered table key
             except (OSError, TimeoutError) as e:
                 raise RestoreKitError(f"could not connect to the Dask scheduler at {address!r}: {e}") from None
             with client:
-                futures = {}
-                for spec in pending:
-                    store.start(spec.key, spec.parameters, version, spec.out_notebook)
-                    futures[client.submit(execute_run, *submit_args(spec), pure=False)] = spec
+                futures = {client.submit(execute_run, notebook_text, spec.parameters, tab.columns, pure=False): spec for spec in pending}
                 for i, fut in enumerate(dask_completed(futures), 1):
                     spec = futures[fut]
                     try: res = fut.result()
                     except Exception as e: res = {"status": "failed", "error": f"{type(e).__name__}: {e}", "duration": 0.0, "notebook": None, "record": None}
                     finished(i, spec, res)
         elif workers == 1:
-            for i, spec in enumerate(pending, 1):
-                store.start(spec.key, spec.parameters, version, spec.out_notebook)
-                finished(i, spec, execute_run(*submit_args(spec)))
+            for i, spec in enumerate(pending, 1): finished(i, spec, run_local(spec))
         else:
             pool = ThreadPoolExecutor(max_workers=int(workers))
             try:
-                futures = {}
-                for spec in pending:
-                    store.start(spec.key, spec.parameters, version, spec.out_notebook)
-                    futures[pool.submit(execute_run, *submit_args(spec))] = spec
+                futures = {pool.submit(run_local, spec): spec for spec in pending}
                 for i, fut in enumerate(as_completed(futures), 1): finished(i, futures[fut], fut.result())
-            finally: pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start nothing new; rows left running rerun next time
-        result.rendered = render_table(store, table, preset, specs[0].params_hash)
+            finally: pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start nothing new; started runs rerun next time
+        ref = None if reference is False or preset == "cpu" else committed_reference(table, reference)
+        result.rendered = render_table(store, table, preset, specs[0].params_hash, reference=ref)
         result.rendered.write(config_dir(table, preset, specs[0].params_hash, out_dir))
     result.seconds = time.perf_counter() - start
     return result
 
 # %% ../nbs/13_sweep.ipynb #d7ae57ac
+ALPHA = 0.05  # family-wise error rate of the verdicts of one table
+
 def _stats(values: list) -> tuple:
     n = len(values)
     if n == 0: return (math.nan, math.nan, 0)
@@ -292,66 +352,224 @@ def _stats(values: list) -> tuple:
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
     return (mean, std, n)
 
-def ordering_verdict(a: tuple, b: tuple, higher_is_better: bool) -> tuple:
-    "Compare stats (mean, std, n) of row a (claimed worse) and b (claimed better): (verdict, improvement, spread)."
-    if a[2] == 0 or b[2] == 0: return ("no runs", math.nan, math.nan)
-    gain = (b[0] - a[0]) if higher_is_better else (a[0] - b[0])
-    if a[2] < 2 or b[2] < 2: return ("holds (1 seed)" if gain > 0 else "reversed (1 seed)", gain, math.nan)
-    spread = math.sqrt(a[1] ** 2 + b[1] ** 2)
-    return ("holds" if gain > spread else "reversed" if gain < -spread else "within spread", gain, spread)
+@dataclass(frozen=True)
+class StepTest:
+    "One step a → b of a claimed ordering on one column: the effect in the paper's direction, its interval and the verdict."
+    column: str
+    worse: str # the row claimed worse (a)
+    better: str # the row claimed better (b)
+    method: str # "paired", "welch", "deterministic", "refused" or "none"
+    n: int # seeds compared (paired), runs of both rows (Welch)
+    mean: float # mean effect; positive is the paper's direction
+    low: float # Holm-adjusted interval of the effect
+    high: float
+    p: float # two-sided p-value before adjustment (nan when not tested)
+    p_adj: float # Holm-adjusted p-value
+    agree: int # seeds whose difference has the paper's sign (paired)
+    verdict: str
+    note: str = ""
+
+
+def step_effect(a: dict, # seed -> value of the row claimed worse
+                b: dict, # seed -> value of the row claimed better
+                higher_is_better: bool,
+               ) -> dict:
+    "The effect of one step before adjustment: method, n, mean, standard error, degrees of freedom, p-value, agreeing seeds."
+    from scipy import stats
+    sign = 1.0 if higher_is_better else -1.0
+    out = dict(method="none", n=0, mean=math.nan, se=math.nan, df=math.nan, p=math.nan, agree=0, note="")
+    if not a or not b: return out
+    if min(len(a), len(b)) >= 2 and len(set(a.values())) == 1 and len(set(b.values())) == 1:
+        d = sign * (next(iter(b.values())) - next(iter(a.values())))
+        return {**out, "method": "deterministic", "n": min(len(a), len(b)), "mean": d, "se": 0.0}
+    if set(a) == set(b):
+        d = [sign * (b[s] - a[s]) for s in sorted(a)]
+        mean, sd, n = _stats(d)
+        out.update(method="paired", n=n, mean=mean, agree=sum(x > 0 for x in d), df=n - 1)
+        if n < 2: return out
+        se = sd / math.sqrt(n)
+    else:
+        (ma, sa, na), (mb, sb, nb) = _stats(list(a.values())), _stats(list(b.values()))
+        seeds = lambda r: ",".join(map(str, sorted(r)))
+        out.update(method="welch", n=na + nb, mean=sign * (mb - ma), note=f"seeds differ ({seeds(a)} vs {seeds(b)}): Welch's unpaired test")
+        if na < 2 or nb < 2: return out
+        qa, qb = sa ** 2 / na, sb ** 2 / nb
+        se = math.sqrt(qa + qb)
+        out["df"] = (qa + qb) ** 2 / (qa ** 2 / (na - 1) + qb ** 2 / (nb - 1)) if se > 0 else math.inf
+    out["se"] = se
+    out["p"] = float(2 * stats.t.sf(abs(out["mean"]) / se, out["df"])) if se > 0 else (0.0 if out["mean"] != 0 else 1.0)
+    return out
+
+
+def holm_verdicts(steps: list, # (column, worse, better, effect) with effect from `step_effect` (or method "refused")
+                  alpha: float = ALPHA, # family-wise error rate
+                 ) -> list:
+    "`StepTest`s for the steps of one table: Holm-adjusted intervals and p-values over the steps that can be tested."
+    from scipy import stats
+    tested = sorted((i for i, s in enumerate(steps) if not math.isnan(s[3]["p"])), key=lambda i: steps[i][3]["p"])
+    m = len(tested)
+    stop = next((r for r, i in enumerate(tested, 1) if steps[i][3]["p"] >= alpha / (m - r + 1)), m + 1)
+    rank = {i: r for r, i in enumerate(tested, 1)}
+    p_adj, running = {}, 0.0
+    for r, i in enumerate(tested, 1):
+        running = max(running, min(1.0, (m - r + 1) * steps[i][3]["p"])); p_adj[i] = running
+    out = []
+    for i, (col, a, b, e) in enumerate(steps):
+        low = high = math.nan
+        if i in rank:
+            level = alpha / (m - min(rank[i], stop) + 1)
+            half = float(stats.t.ppf(1 - level / 2, e["df"])) * e["se"] if e["se"] > 0 else 0.0
+            low, high = e["mean"] - half, e["mean"] + half
+            seeds = f"{e['n']} seeds" if e["method"] == "paired" else f"{e['n']} runs"
+            verdict = ("holds" if e["mean"] > 0 else "reversed") if rank[i] < stop else f"inconclusive ({seeds})"
+        elif e["method"] == "deterministic":
+            word = "holds" if e["mean"] > 0 else "reversed" if e["mean"] < 0 else "equal"
+            verdict, low, high = f"{word} (deterministic: the same value for every seed)", e["mean"], e["mean"]
+        elif e["method"] == "refused": verdict = "refused: the records come from different evaluation sets"
+        elif e["method"] == "none": verdict = "no runs"
+        else: verdict = f"inconclusive ({e['n']} {'seed' if e['method'] == 'paired' else 'run'}{'s' if e['n'] != 1 else ''})"
+        out.append(StepTest(col, a, b, e["method"], e["n"], e["mean"], low, high, e["p"], p_adj.get(i, math.nan),
+                            e["agree"], verdict, e["note"]))
+    return out
 
 # %% ../nbs/13_sweep.ipynb #e0038683
+CPU_BUDGET = 300.0  # seconds of wall time a cpu-preset run may take on 2 cores
+
 def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
+def _signed(x: float) -> str:
+    return "–" if math.isnan(x) else f"{x:+.4f}" if x == 0 or abs(x) >= 5e-4 else f"{x:+.2e}"
+
+def _interval_cell(values: list) -> str:
+    "mean ± half-width of the 95 % t-interval (n seeds)."
+    from scipy import stats
+    m, s, n = _stats(values)
+    if n == 0: return "not run"
+    if n == 1: return f"{_fmt(m)} (1 seed)"
+    return f"{_fmt(m)} ± {_fmt(float(stats.t.ppf(0.975, n - 1)) * s / math.sqrt(n))} ({n} seeds)"
+
 @dataclass
 class RenderedTable:
-    "One configuration of a table rendered from the store: per-row stats, paper numbers and ordering verdicts."
+    "One configuration of a table rendered from the store: per-row stats, mechanism, paper numbers and ordering verdicts."
     table: AblationTable
     preset: str
     params_hash: str
-    stats: dict # variant -> column -> (mean, std, n)
+    runs: dict # variant -> the done `Run`s of that row
     counts: dict # variant -> {"done": n, "failed": n, "running": n}
-    orderings: list # (column, a, b, verdict, gain, spread)
+    steps: list # `StepTest`s, in the order of the claimed chains, column by column
+    preconditions: list # (variant, metric, bracket, seeds failing, seeds measured) for each failed precondition
+    reference: RenderedTable | None = None # the committed cpu result of the same table, printed beside this run
+
+    def _measured(self, metric: str) -> bool: return any(metric in r.metrics for rs in self.runs.values() for r in rs)
+
+    @property
+    def shown(self) -> tuple:
+        "The metric columns printed: the table's columns, then the mechanism measurements its runs recorded."
+        return tuple(dict.fromkeys((*self.table.columns, *(m for m in self.table.mechanism if self._measured(m)))))
+
+    def values(self, variant: str, metric: str) -> dict:
+        "seed -> value of `metric` over the done runs of `variant` that recorded it."
+        return {r.seed: r.metrics[metric] for r in self.runs[variant] if metric in r.metrics}
+
+    def stats(self, variant: str, metric: str) -> tuple:
+        "(mean, std, n) of `metric` over the seeds of `variant`."
+        return _stats(list(self.values(variant, metric).values()))
 
     @property
     def _has_paper(self) -> bool: return any(v.paper_value is not None for v in self.table.rows)
+
+    def _flagged(self) -> set: return {(v, m) for v, m, *_ in self.preconditions}
 
     def _headers(self) -> list:
         t = self.table
         unit = f" ({t.unit})" if t.unit else ""
         paper = [f"paper {t.metric}{unit}"] if self._has_paper else []
-        return ["row", *paper] + [f"ours {c}{unit}" for c in t.columns] + ["seeds done"]
+        ref = [f"cpu {t.metric} (committed, 95 % CI)"] if self.reference is not None else []
+        ours = "this run" if self.reference is not None else "ours"
+        return (["row", *paper, *ref] + [f"{ours} {c}{unit if c in t.columns else ''}" for c in self.shown]
+                + ["seeds done"])
 
     def _rows(self) -> list:
-        out = []
+        out, flagged = [], self._flagged()
         for v in self.table.rows:
             cells = [v.label] + ([_fmt(v.paper_value, 2 if self.table.unit == "dB" else 3)] if self._has_paper else [])
-            for c in self.table.columns:
-                m, s, n = self.stats[v.name][c]
-                cells.append("–" if n == 0 else _fmt(m) if n == 1 else f"{_fmt(m)} ± {_fmt(s)}")
+            if self.reference is not None:
+                cells.append(_interval_cell(list(self.reference.values(v.name, self.table.metric).values())))
+            for c in self.shown:
+                m, s, n = self.stats(v.name, c)
+                cell = "–" if n == 0 else _fmt(m) if n == 1 else f"{_fmt(m)} ± {_fmt(s)}"
+                cells.append(cell + (" ⚠" if (v.name, c) in flagged else ""))
             cnt = self.counts[v.name]
             cells.append(f"{cnt['done']}" + (f" ({cnt['failed']} failed)" if cnt["failed"] else ""))
             out.append(cells)
         return out
 
     def _ordering_lines(self) -> list:
-        if not self.orderings: return ["No ordering is claimed for this table."]
+        if not self.steps: return ["No ordering is claimed for this table."]
+        if not any(self.runs.values()): return ["No run of this configuration is done yet: nothing to compare."]
         label = {v.name: v.label for v in self.table.rows}
         lines = []
-        for col, a, b, verdict, gain, spread in self.orderings:
-            detail = f"improvement {_fmt(gain)}" + ("" if math.isnan(spread) else f" vs spread {_fmt(spread)}")
-            lines.append(f"{col}: {label[a]} → {label[b]}: {verdict}, {detail}")
-        held = sum(o[3] == "holds" for o in self.orderings)
-        if any("1 seed" in o[3] for o in self.orderings):
-            lines.append("With one seed the spread is unknown: run with --seeds 3 or more to test the ordering beyond it.")
-        else: lines.append(f"The claimed ordering holds beyond the spread in {held} of {len(self.orderings)} steps.")
+        for s in self.steps:
+            detail = ""
+            if s.method in ("paired", "welch") and not math.isnan(s.low):
+                detail = f"; effect {_signed(s.mean)} [{_signed(s.low)}, {_signed(s.high)}], p_adj {s.p_adj:.3g}"
+                if s.method == "paired": detail += f", {s.agree} of {s.n} seeds in the paper's direction"
+            elif s.method in ("paired", "welch") and not math.isnan(s.mean): detail = f"; effect {_signed(s.mean)}"
+            elif s.method == "deterministic": detail = f"; effect {_signed(s.mean)}"
+            note = f" ({s.note})" if s.note else ""
+            lines.append(f"{s.column}: {label[s.worse]} → {label[s.better]}: {s.verdict}{detail}{note}")
+        count = lambda word: sum(s.verdict.startswith(word) for s in self.steps)
+        tested, det = sum(not math.isnan(s.p) for s in self.steps), sum(s.method == "deterministic" for s in self.steps)
+        lines.append(f"The paper's ordering holds in {count('holds')} of {len(self.steps)} steps, is reversed in {count('reversed')}, "
+                     f"inconclusive in {count('inconclusive')}" + (f", refused in {count('refused')}" if count("refused") else "")
+                     + (f" ({det} deterministic)" if det else "") + f"; {tested} tested at a family-wise {ALPHA:.0%} level (Holm).")
         return lines
+
+    def _precondition_lines(self) -> list:
+        label = {v.name: v.label for v in self.table.rows}
+        return [f"Failed precondition — {label[v]}: {m} is not below {b} in {k} of {n} seeds; this row's verdicts do not "
+                f"test the paper's claim." for v, m, b, k, n in self.preconditions]
+
+    def _eval_lines(self) -> list:
+        hashes = sorted({r.eval_hash for rs in self.runs.values() for r in rs if r.eval_hash})
+        if not hashes: return []
+        if len(hashes) == 1: return [f"Every record was evaluated on one evaluation set ({hashes[0][:12]})."]
+        return [f"The records come from {len(hashes)} different evaluation sets ({', '.join(h[:12] for h in hashes)}): "
+                "steps between them are refused; run the rows again on one evaluation set."]
+
+    def _reference_lines(self) -> list:
+        if self.reference is None: return []
+        n = sum(len(r) for r in self.reference.runs.values())
+        where = f"results/{self.table.name}/cpu-{self.reference.params_hash[:8]}"
+        if n == 0: return [f"No cpu result of this table is committed yet ({where}): run `restorekit ablate {self.table.name} --preset cpu --out results`."]
+        return [f"The committed cpu column is {where} ({n} runs); `restorekit tables {self.table.name}` prints its verdicts."]
+
+    def _time_lines(self) -> list:
+        done = [r for rs in self.runs.values() for r in rs if r.wall_time is not None]
+        if not done: return []
+        span = lambda xs: f"{min(xs):.1f}–{max(xs):.1f} s" if xs else "not measured"
+        line = (f"Time per run: {span([r.wall_time for r in done])} wall, "
+                f"{span([r.cpu_time for r in done if r.cpu_time is not None])} CPU ({len(done)} runs).")
+        over = sum(r.wall_time > CPU_BUDGET for r in done)
+        if self.preset == "cpu" and over: line += f" {over} run(s) exceed the cpu preset's budget of {CPU_BUDGET:.0f} s of wall time."
+        return [line]
+
+    def _unmeasured_lines(self) -> list:
+        missing = [m for m in self.table.mechanism if m not in self.shown]
+        if not missing or not any(self.runs.values()): return []
+        return [f"Mechanism not measured by these runs: {', '.join(missing)} — whether the ablated parts do their job is unknown."]
+
+    def _notes(self) -> list:
+        return (self._precondition_lines() + self._unmeasured_lines() + self._eval_lines() + self._reference_lines()
+                + self._time_lines())
 
     def _title(self) -> str:
         t = self.table
         return (f"{t.name} — {t.title} [{t.paper}] · preset {self.preset} · config {self.params_hash[:8]} · "
                 f"{'higher' if t.higher_is_better else 'lower'} is better")
+
+    _ORDERING = "Ordering (claimed worse → better; per step the mean per-seed difference, positive in the paper's direction, with its Holm-adjusted 95 % interval):"
 
     def text(self) -> str:
         "The table as aligned plain text for the terminal."
@@ -359,54 +577,61 @@ class RenderedTable:
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
         rule = "-" * len(line(rows[0]))
-        return "\n".join([self._title(), rule, line(rows[0]), rule, *map(line, rows[1:]), rule,
-                          "Ordering (claimed worse → better):", *("  " + l for l in self._ordering_lines())])
+        return "\n".join([self._title(), rule, line(rows[0]), rule, *map(line, rows[1:]), rule, *self._notes(),
+                          self._ORDERING, *("  " + l for l in self._ordering_lines())])
 
     def markdown(self) -> str:
-        "The table as Markdown, with the ordering verdicts as a list."
+        "The table as Markdown, with the notes and the ordering verdicts as a list."
         esc = lambda s: s.replace("|", "\\|")
         rows = [self._headers()] + self._rows()
         md = [f"### {self._title()}", "", "| " + " | ".join(map(esc, rows[0])) + " |", "|" + "---|" * len(rows[0])]
         md += ["| " + " | ".join(map(esc, r)) + " |" for r in rows[1:]]
-        return "\n".join(md + ["", "Ordering (claimed worse → better):", ""] + [f"- {l}" for l in self._ordering_lines()]) + "\n"
+        notes = self._notes()
+        md += [""] + notes + ([""] if notes else [])
+        return "\n".join(md + [self._ORDERING, ""] + [f"- {l}" for l in self._ordering_lines()]) + "\n"
 
     def csv(self) -> str:
-        "One CSV line per row: paper number, and mean, std, n of every column."
+        "One CSV line per row: paper number, and mean, std, n of every column and mechanism measurement."
         buf = io.StringIO(); w = csv.writer(buf, lineterminator="\n")
-        cols = self.table.columns
         w.writerow(["table", "preset", "params_hash", "variant", "label", f"paper_{self.table.metric}"]
-                   + [f"{c}_{s}" for c in cols for s in ("mean", "std", "n")] + ["failed"])
+                   + [f"{c}_{s}" for c in self.shown for s in ("mean", "std", "n")] + ["failed"])
         for v in self.table.rows:
             w.writerow([self.table.name, self.preset, self.params_hash, v.name, v.label, "" if v.paper_value is None else v.paper_value]
-                       + [("" if (isinstance(x, float) and math.isnan(x)) else x) for c in cols for x in self.stats[v.name][c]]
+                       + [("" if (isinstance(x, float) and math.isnan(x)) else x) for c in self.shown for x in self.stats(v.name, c)]
                        + [self.counts[v.name]["failed"]])
         return buf.getvalue()
 
     def figure(self):
-        "A plotly figure: one panel per column, our mean with std error bars, the paper's numbers as diamonds."
+        "A plotly figure: one panel per column, every seed as a dot, our mean with std error bars, the paper's numbers as diamonds."
         from plotly.subplots import make_subplots
         import plotly.graph_objects as go
         t = self.table
-        fig = make_subplots(rows=1, cols=len(t.columns), subplot_titles=[f"{c}{f' ({t.unit})' if t.unit else ''}" for c in t.columns])
+        fig = make_subplots(rows=1, cols=len(self.shown), subplot_titles=[f"{c}{f' ({t.unit})' if t.unit and c in t.columns else ''}" for c in self.shown])
         labels = [v.label for v in t.rows]
-        for i, c in enumerate(t.columns, 1):
-            st = [self.stats[v.name][c] for v in t.rows]
+        for i, c in enumerate(self.shown, 1):
+            st = [self.stats(v.name, c) for v in t.rows]
+            seeds = [(v.label, x) for v in t.rows for x in self.values(v.name, c).values()]
+            fig.add_trace(go.Scatter(x=[s[0] for s in seeds], y=[s[1] for s in seeds], mode="markers", name="seeds", showlegend=i == 1,
+                                     marker=dict(color="#9ecae1", size=5)), row=1, col=i)
             fig.add_trace(go.Scatter(x=labels, y=[None if n == 0 else m for m, _, n in st], mode="markers", name="ours (mean ± std)",
                                      error_y=dict(type="data", array=[0 if n < 2 else s for _, s, n in st]), showlegend=i == 1,
                                      marker=dict(color="#1f77b4", size=9)), row=1, col=i)
             if c == t.metric and any(v.paper_value is not None for v in t.rows):
                 fig.add_trace(go.Scatter(x=labels, y=[v.paper_value for v in t.rows], mode="markers", name="paper",
                                          marker=dict(symbol="diamond", color="#d62728", size=10)), row=1, col=i)
-        fig.update_layout(title=self._title(), height=420, width=max(500, 380 * len(t.columns)), template="plotly_white")
+        fig.update_layout(title=self._title(), height=420, width=max(500, 380 * len(self.shown)), template="plotly_white")
         return fig
 
     def write(self, folder) -> dict:
-        "Write table.md, table.csv and table.html atomically into `folder`; return their paths."
+        "Write table.md, table.csv and table.html atomically into `folder` (a store's `<table>/<config>`); return their paths."
+        import plotly.offline
         folder = Path(folder)
         paths = {"markdown": folder / "table.md", "csv": folder / "table.csv", "html": folder / "table.html"}
         atomic_write_text(paths["markdown"], self.markdown())
         atomic_write_text(paths["csv"], self.csv())
-        atomic_write_text(paths["html"], self.figure().to_html(include_plotlyjs=True, full_html=True))
+        js = folder.parents[1] / "plotly.min.js"  # one copy per store, shared by its figures: offline, and small in git
+        if not js.exists(): atomic_write_text(js, plotly.offline.get_plotlyjs())
+        atomic_write_text(paths["html"], self.figure().to_html(include_plotlyjs="../../plotly.min.js", full_html=True))
         return paths
 
     def __str__(self): return self.text()
@@ -416,23 +641,39 @@ def render_table(store: ResultsStore, # an open results store
                  table: str, # table key
                  preset: str, # preset of the configuration to render
                  params_hash: str, # params hash of the configuration to render
+                 reference: RenderedTable | None = None, # committed result printed beside this one
+                 alpha: float = ALPHA, # family-wise error rate of the verdicts
                 ) -> RenderedTable:
     "Collect one configuration of `table` from the store into a `RenderedTable`."
     tab = get_table(table)
-    runs = store.runs(table=table, preset=preset, params_hash=params_hash)
-    stats, counts = {}, {}
+    stored = store.runs(table=table, preset=preset, params_hash=params_hash)
+    runs, counts = {}, {}
     for v in tab.rows:
-        mine = [r for r in runs if r.variant == v.name]
+        mine = [r for r in stored if r.variant == v.name]
         counts[v.name] = {s: sum(r.status == s for r in mine) for s in ("done", "failed", "running")}
-        stats[v.name] = {c: _stats([r.metrics[c] for r in mine if r.status == "done" and c in r.metrics]) for c in tab.columns}
-    orderings = [(c, a, b, *ordering_verdict(stats[a][c], stats[b][c], tab.higher_is_better))
-                 for c in tab.columns for chain in tab.orderings() for a, b in zip(chain, chain[1:])]
-    return RenderedTable(tab, preset, params_hash, stats, counts, orderings)
+        runs[v.name] = [r for r in mine if r.status == "done"]
+    steps = []
+    for c in tab.columns:
+        for chain in tab.orderings():
+            for a, b in zip(chain, chain[1:]):
+                hashes = {r.eval_hash for r in runs[a] + runs[b] if r.eval_hash}
+                if len(hashes) > 1: effect = dict(method="refused", n=0, mean=math.nan, se=math.nan, df=math.nan, p=math.nan, agree=0,
+                                                  note="evaluation-set hashes " + ", ".join(sorted(h[:12] for h in hashes)))
+                else: effect = step_effect(*({r.seed: r.metrics[c] for r in runs[x] if c in r.metrics} for x in (a, b)), tab.higher_is_better)
+                steps.append((c, a, b, effect))
+    failed = []
+    for v in tab.rows:
+        for metric, bracket in tab.precondition_pairs():
+            measured = [r for r in runs[v.name] if metric in r.metrics and bracket in r.metrics]
+            bad = sum(r.metrics[metric] >= r.metrics[bracket] for r in measured)
+            if bad: failed.append((v.name, metric, bracket, bad, len(measured)))
+    return RenderedTable(tab, preset, params_hash, runs, counts, holm_verdicts(steps, alpha), failed, reference)
 
 
 def render_tables(store: ResultsStore, # an open results store
                   table: str | None = None, # only this table (default: every table with runs)
                   out_dir=None, # if given, write table.md/.csv/.html under out_dir/<table>/<preset>-<hash8>/
+                  reference=None, # committed results printed beside non-cpu configurations (default `results_dir()`); False for none
                  ) -> list:
     "Re-render every stored configuration (of `table`, or of all tables) without running anything."
     if table is not None: get_table(table)
@@ -441,7 +682,53 @@ def render_tables(store: ResultsStore, # an open results store
         if r.table in TABLES and (r.table, r.preset, r.params_hash) not in seen: seen.append((r.table, r.preset, r.params_hash))
     out = []
     for t, p, h in seen:
-        rendered = render_table(store, t, p, h)
+        ref = None if reference is False or p == "cpu" else committed_reference(t, reference)
+        rendered = render_table(store, t, p, h, reference=ref)
         if out_dir is not None: rendered.write(config_dir(t, p, h, out_dir))
         out.append(rendered)
     return out
+
+# %% ../nbs/13_sweep.ipynb #eee889e4
+def _git(root: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+
+def stale_reason(runs: list, # the done `Run`s of one configuration
+                 table: AblationTable, root) -> str | None:
+    "Why the runs are stale (the code they record changed since), or None when they are current or it cannot be told."
+    changed = set()
+    for version in sorted({r.code_version or "" for r in runs}):
+        m = re.search(r"\+g([0-9a-f]+)", version)
+        if not m: return f"code version {version or '?'} names no commit"
+        if version.endswith(".dirty"): return f"code version {version} ran with uncommitted changes"
+        paths = [":(top)restorekit", *([f":(top)ablations/{table.notebook}"] if table.notebook else [])]
+        diff = _git(Path(root), "diff", "--name-only", m.group(1), "HEAD", "--", *paths)
+        if diff.returncode != 0: return f"commit {m.group(1)} is not in this repository's history"
+        changed |= set(diff.stdout.split())
+    return f"{len(changed)} file(s) changed since: {', '.join(sorted(changed)[:4])}{' …' if len(changed) > 4 else ''}" if changed else None
+
+def check_results(root=None, # the committed results (default `results_dir()`)
+                  log=print, # where the stale configurations are reported
+                 ) -> list:
+    "Problems of the committed results (empty when they are sound); stale configurations are logged."
+    root = Path(root or results_dir())
+    store, problems = ResultsStore(root), []
+    configs = sorted({(r.table, r.preset, r.params_hash) for r in store.runs()})
+    for t, p, h in configs:
+        folder = config_dir(t, p, h, root)
+        if t not in TABLES: problems.append(f"{folder}: table {t!r} is not registered"); continue
+        tab, runs = get_table(t), store.runs(table=t, preset=p, params_hash=h)
+        preset = tab.preset(p)
+        for r in runs:
+            knobs = {k: v for k, v in r.params.items() if k not in RESERVED_PARAMETERS}
+            if knobs != preset:
+                diff = sorted(k for k in set(knobs) | set(preset) if knobs.get(k) != preset.get(k))
+                problems.append(f"{folder}: {r.variant} seed {r.seed} ran with {', '.join(f'{k}={knobs.get(k)!r}' for k in diff)}; "
+                                f"the registry's {p} preset says {', '.join(f'{k}={preset.get(k)!r}' for k in diff)}")
+                break
+        rendered = render_table(store, t, p, h, reference=None if p == "cpu" else committed_reference(t, root))
+        for name, text in (("table.md", rendered.markdown()), ("table.csv", rendered.csv())):
+            if not (folder / name).exists() or (folder / name).read_text() != text:
+                problems.append(f"{folder / name} does not match its runs.jsonl: run `restorekit tables {t} --out {root}`")
+        reason = stale_reason([r for r in runs if r.status == "done"], tab, root)
+        if reason: log(f"stale: {t} · {p}-{h[:8]} ({len(runs)} runs): {reason}")
+    return problems

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError, make_generator
+from .guard import OptionError
 from .warp import resize_flow
 
 # %% auto #0
@@ -203,9 +204,9 @@ def synthetic_clip(n_frames: int = 7, # number of frames T (at least 2)
                    device="cpu", # where to render
                   ) -> SyntheticClip:
     "Render a clip `(T, 3, H, W)` of a moving camera over a photo with textured objects, with exact flows and occlusions."
-    if n_frames < 2: raise ValueError(f"n_frames: expected at least 2, got {n_frames}")
+    if n_frames < 2: raise OptionError(f"n_frames: expected at least 2, got {n_frames}")
     h, w = int(size[0]), int(size[1])
-    if h < 8 or w < 8: raise ValueError(f"size: expected (H, W) of at least 8×8, got {tuple(size)}")
+    if h < 8 or w < 8: raise OptionError(f"size: expected (H, W) of at least 8×8, got {tuple(size)}")
     for arg in ([background] + (list(foreground) if isinstance(foreground, (list, tuple)) else [foreground])):
         if arg is not None and arg not in _PHOTO_LOADERS:
             raise ConfigError(f"synthetic_clip: unknown photo {arg!r}; expected one of {', '.join(PHOTOS)}")
@@ -258,7 +259,7 @@ def stereo_motorcycle(scale: float = 1.0, # resize factor (0.25 gives 125×185)
                      ) -> StereoPair:
     "The Middlebury motorcycle pair from scikit-image (500×741 at scale 1) with its disparity as a flow."
     import skimage.data
-    if not 0 < scale <= 1: raise ValueError(f"scale: expected a factor in (0, 1], got {scale}")
+    if not 0 < scale <= 1: raise OptionError(f"scale: expected a factor in (0, 1], got {scale}")
     left, right, disparity = skimage.data.stereo_motorcycle()
     to_tensor = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32, device=device).permute(2, 0, 1) / 255
     left, right = to_tensor(left), to_tensor(right)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import torch
 
-from .core import ShapeError, check_clip, check_flow, check_frames
-from .warp import outside_mask, warp
+from .core import ConfigError, ShapeError, check_clip, check_frames
+from .metrics import non_occlusion_mask
+from .warp import warp
 
 # %% auto #0
-__all__ = ['non_occlusion_mask', 'temporal_consistency_loss', 'jffra_loss']
+__all__ = ['temporal_consistency_loss', 'jffra_loss']
 
 # %% ../nbs/21_temporal.ipynb #d16d6b1e
 def _check_same(x, name: str, like, like_name: str):
@@ -19,30 +20,6 @@ def _check_same(x, name: str, like, like_name: str):
     if x.shape != like.shape:
         raise ShapeError(f"{name}: expected the shape of {like_name} {tuple(like.shape)}, got {tuple(x.shape)}")
 
-def _check_flow_for(flow, name: str, frames):
-    check_flow(flow, name)
-    b, _, h, w = frames.shape
-    if flow.shape != (b, 2, h, w):
-        raise ShapeError(f"{name}: expected shape ({b}, 2, {h}, {w}) to match the frames, got {tuple(flow.shape)}")
-
-def _check_alpha(alpha):
-    if not (isinstance(alpha, (int, float)) and 0 <= alpha < float("inf")):
-        raise ValueError(f"alpha: expected a finite number >= 0 (the mask's sharpness), got {alpha!r}")
-
-def non_occlusion_mask(clean_t: torch.Tensor, # clean frame y_t, `(B, C, H, W)`
-                       clean_prev: torch.Tensor, # clean frame y_{t-1}, `(B, C, H, W)`
-                       flow_t_to_prev: torch.Tensor, # ground-truth flow on frame t's grid that samples frame t-1, `(B, 2, H, W)`
-                       alpha: float = 50., # sharpness α: larger means a smaller mismatch already counts as occluded
-                       exclude_outside: bool = True, # also set M = 0 where p + O(p) leaves frame t-1
-                      ) -> torch.Tensor: # M in [0, 1], `(B, 1, H, W)`, 1 = visible in both frames; detached
-    "Soft non-occlusion mask `exp(-α ||y_t - W(y_{t-1}, O)||²)` from clean frames (JFFRA Eq. 13)."
-    check_frames(clean_t, "clean_t"); _check_same(clean_prev, "clean_prev", clean_t, "clean_t")
-    _check_flow_for(flow_t_to_prev, "flow_t_to_prev", clean_t); _check_alpha(alpha)
-    with torch.no_grad():
-        mismatch = (clean_t - warp(clean_prev, flow_t_to_prev)).square().sum(1, keepdim=True)
-        mask = torch.exp(-alpha * mismatch)
-        if exclude_outside: mask = mask * (1 - outside_mask(flow_t_to_prev.to(mask.dtype)))
-    return mask
 
 # %% ../nbs/21_temporal.ipynb #f5e222ce
 def temporal_consistency_loss(restored_t: torch.Tensor, # restored frame ŷ_t, `(B, C, H, W)`
@@ -58,7 +35,7 @@ def temporal_consistency_loss(restored_t: torch.Tensor, # restored frame ŷ_t, `
     for x, name in [(restored_prev, "restored_prev"), (clean_t, "clean_t"), (clean_prev, "clean_prev")]:
         _check_same(x, name, restored_t, "restored_t")
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ConfigError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
     mask = non_occlusion_mask(clean_t, clean_prev, flow_t_to_prev, alpha)
     residual = mask * (restored_t - warp(restored_prev, flow_t_to_prev)).abs()
     return {"mean": residual.mean, "sum": residual.sum, "none": lambda: residual}[reduction]()

@@ -25,7 +25,8 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
 from .core import CheckpointError, ConfigError, RestoreKitError, atomic_write_bytes, code_version, seed_everything
-from .guard import load_failure
+from .guard import OptionError, load_failure
+from .layers import evaluation_mode, unwrap_model
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer', 'make_scheduler',
@@ -64,6 +65,7 @@ class TrainConfig:
     device: str = "cpu" # device to train on
     progress: bool = True # show a tqdm bar (only on a terminal, only on rank 0)
     num_workers: int = 0 # DataLoader worker processes
+    prefetch_factor: int = 2 # batches each worker prepares ahead
     ddp_find_unused: bool = False # DistributedDataParallel(find_unused_parameters=...) for models with idle branches
 
     def __post_init__(self):
@@ -71,38 +73,39 @@ class TrainConfig:
             v = getattr(self, name)
             if v is None and allow_none: return
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if allow_zero else 1):
-                raise ValueError(f"TrainConfig.{name}: expected a {'non-negative' if allow_zero else 'positive'} integer{' or None' if allow_none else ''}, got {v!r}")
+                raise ConfigError(f"TrainConfig.{name}: expected a {'non-negative' if allow_zero else 'positive'} integer{' or None' if allow_none else ''}, got {v!r}")
             setattr(self, name, int(v))
         def number(name, low, high=math.inf, allow_none=False):
             v = getattr(self, name)
             if v is None and allow_none: return
             if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not (low <= v <= high):
-                raise ValueError(f"TrainConfig.{name}: expected a number in [{low}, {high}]{' or None' if allow_none else ''}, got {v!r}")
+                raise ConfigError(f"TrainConfig.{name}: expected a number in [{low}, {high}]{' or None' if allow_none else ''}, got {v!r}")
             setattr(self, name, float(v))
         for name in ("steps", "batch_size", "log_every"): positive_int(name)
         for name in ("eval_every", "ckpt_every"): positive_int(name, allow_none=True)
         for name in ("warmup_steps", "step_size", "num_workers", "seed"): positive_int(name, allow_zero=True)
+        positive_int("prefetch_factor")
         number("lr", 0); number("weight_decay", 0); number("momentum", 0, 1); number("min_lr", 0, self.lr); number("gamma", 0, 1)
-        if self.lr <= 0: raise ValueError(f"TrainConfig.lr: expected a positive learning rate, got {self.lr!r}")
-        if self.gamma <= 0: raise ValueError(f"TrainConfig.gamma: expected a decay factor in (0, 1], got {self.gamma!r}")
+        if self.lr <= 0: raise ConfigError(f"TrainConfig.lr: expected a positive learning rate, got {self.lr!r}")
+        if self.gamma <= 0: raise ConfigError(f"TrainConfig.gamma: expected a decay factor in (0, 1], got {self.gamma!r}")
         number("grad_clip", 0, allow_none=True)
-        if self.grad_clip == 0: raise ValueError("TrainConfig.grad_clip: expected a positive max norm or None (no clipping), got 0")
+        if self.grad_clip == 0: raise ConfigError("TrainConfig.grad_clip: expected a positive max norm or None (no clipping), got 0")
         if self.optimizer not in OPTIMIZERS: raise ConfigError(f"TrainConfig.optimizer: unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}")
         if self.schedule not in SCHEDULES: raise ConfigError(f"TrainConfig.schedule: unknown schedule {self.schedule!r}; expected one of {SCHEDULES}")
         betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else ()
         if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
-            raise ValueError(f"TrainConfig.betas: expected two numbers in [0, 1), got {self.betas!r}")
+            raise ConfigError(f"TrainConfig.betas: expected two numbers in [0, 1), got {self.betas!r}")
         self.betas = tuple(float(b) for b in betas)
-        if self.warmup_steps > self.steps: raise ValueError(f"TrainConfig.warmup_steps: expected at most steps={self.steps}, got {self.warmup_steps}")
-        if self.schedule == "step" and self.step_size < 1: raise ValueError(f"TrainConfig.step_size: schedule 'step' needs a positive step_size, got {self.step_size}")
+        if self.warmup_steps > self.steps: raise ConfigError(f"TrainConfig.warmup_steps: expected at most steps={self.steps}, got {self.warmup_steps}")
+        if self.schedule == "step" and self.step_size < 1: raise ConfigError(f"TrainConfig.step_size: schedule 'step' needs a positive step_size, got {self.step_size}")
         ms = tuple(self.milestones) if isinstance(self.milestones, (tuple, list)) else None
         if ms is None or any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in ms) or list(ms) != sorted(set(ms)):
-            raise ValueError(f"TrainConfig.milestones: expected increasing positive step numbers, got {self.milestones!r}")
-        if self.schedule == "multistep" and not ms: raise ValueError("TrainConfig.milestones: schedule 'multistep' needs at least one milestone")
+            raise ConfigError(f"TrainConfig.milestones: expected increasing positive step numbers, got {self.milestones!r}")
+        if self.schedule == "multistep" and not ms: raise ConfigError("TrainConfig.milestones: schedule 'multistep' needs at least one milestone")
         self.milestones = ms
         try: self.device = str(torch.device(self.device))
-        except (RuntimeError, TypeError) as e: raise ValueError(f"TrainConfig.device: expected a torch device such as 'cpu' or 'cuda:0', got {self.device!r}") from e
-        if not isinstance(self.progress, bool): raise ValueError(f"TrainConfig.progress: expected True or False, got {self.progress!r}")
+        except (RuntimeError, TypeError) as e: raise ConfigError(f"TrainConfig.device: expected a torch device such as 'cpu' or 'cuda:0', got {self.device!r}") from e
+        if not isinstance(self.progress, bool): raise ConfigError(f"TrainConfig.progress: expected True or False, got {self.progress!r}")
 
     def to_dict(self) -> dict:
         "The config as a plain dict (stored in checkpoints)."
@@ -165,13 +168,15 @@ def make_loader(dataset: Dataset, # a map-style dataset
                 world_size: int = 1, # number of processes sharing each step
                 shuffle: bool = True, # False: items in index order (e.g. for evaluation)
                 drop_last: bool = True, # drop an incomplete last batch
+                prefetch_factor: int = 2, # batches each worker prepares ahead (with num_workers > 0)
+                pin_memory: bool = False, # page-locked batches for faster copies to a GPU
                ) -> DataLoader:
     "A DataLoader over one epoch of `dataset` whose batch order depends only on (seed, epoch, rank)."
     sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed, drop_last=True)
     sampler.set_epoch(epoch)
     batches = _SkipBatches(BatchSampler(sampler, batch_size, drop_last=drop_last), skip_batches)
-    return DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, worker_init_fn=seed_worker,
-                      generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    return DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, worker_init_fn=seed_worker, pin_memory=pin_memory,
+                      prefetch_factor=prefetch_factor if num_workers else None, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
 
 # %% ../nbs/10_train.ipynb #6a35382a
 _FORMAT = "restorekit-checkpoint"
@@ -194,9 +199,6 @@ def set_rng_state(state: Mapping) -> None:
     p = state["python"]
     random.setstate((p["version"], tuple(int(v) for v in p["state"].tolist()), p["gauss"]))
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if isinstance(model, DistributedDataParallel) else model
-
 def save_checkpoint(path, # file to write (atomically)
                     model: torch.nn.Module, # its state_dict is saved (unwrapped from DDP)
                     optimizer: torch.optim.Optimizer | None = None,
@@ -208,7 +210,7 @@ def save_checkpoint(path, # file to write (atomically)
                    ) -> Path:
     "Save model, optimizer, scheduler, step, random states, config, code version and `extra` to `path`."
     if hasattr(config, "to_dict"): config = config.to_dict()
-    ckpt = {"format": _FORMAT, "step": int(step), "model": _unwrap(model).state_dict(),
+    ckpt = {"format": _FORMAT, "step": int(step), "model": unwrap_model(model).state_dict(),
             "optimizer": optimizer.state_dict() if optimizer is not None else None,
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "rng": rng if rng is not None else [rng_state()],
@@ -238,7 +240,7 @@ def restore_checkpoint(ckpt: Mapping, # `load_checkpoint` output
                        rank: int | None = 0, # restore this process's random state; None = leave the generators alone
                       ) -> int:
     "Load the states of `ckpt` into model, optimizer, scheduler (and the global generators); return its step."
-    _unwrap(model).load_state_dict(ckpt["model"])
+    unwrap_model(model).load_state_dict(ckpt["model"])
     if optimizer is not None and ckpt["optimizer"] is not None: optimizer.load_state_dict(ckpt["optimizer"])
     if scheduler is not None and ckpt["scheduler"] is not None: scheduler.load_state_dict(ckpt["scheduler"])
     if rank is not None and ckpt["rng"]: set_rng_state(ckpt["rng"][rank if rank < len(ckpt["rng"]) else 0])
@@ -318,12 +320,10 @@ def _split_loss(out, step: int):
 @contextmanager
 def _evaluation(model):
     "Eval mode, no_grad, and the global random generators left as they were."
-    was_training, saved = model.training, rng_state()
-    model.eval()
+    saved = rng_state()
     try:
-        with torch.no_grad(): yield
-    finally:
-        model.train(was_training); set_rng_state(saved)
+        with evaluation_mode(model), torch.no_grad(): yield
+    finally: set_rng_state(saved)
 
 def _same_run(saved: Mapping, cfg: TrainConfig, path: Path):
     now = cfg.to_dict()
@@ -352,7 +352,7 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
           ckpt_extra: Mapping | None = None, # metadata written into every checkpoint's `extra` (e.g. which model and run it is)
          ) -> TrainResult:
     "Train `model` for `cfg.steps` updates of `loss_fn` on seeded batches of `dataset`, with checkpoints, evaluation and DDP."
-    if not isinstance(cfg, TrainConfig): raise TypeError(f"cfg: expected a TrainConfig, got {type(cfg).__name__}")
+    if not isinstance(cfg, TrainConfig): raise ConfigError(f"cfg: expected a TrainConfig, got {type(cfg).__name__}")
     t0 = time.perf_counter()
     device = torch.device(cfg.device)
     rank, world = init_distributed("nccl" if device.type == "cuda" else "gloo")
@@ -362,7 +362,7 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
     scheduler = make_scheduler(optimizer, cfg)
     per_epoch = len(make_loader(dataset, cfg.batch_size, rank=rank, world_size=world).batch_sampler)
     if per_epoch == 0:
-        raise ValueError(f"dataset: {len(dataset)} items are fewer than one step of batch_size={cfg.batch_size} × {world} process(es)")
+        raise OptionError(f"dataset: {len(dataset)} items are fewer than one step of batch_size={cfg.batch_size} × {world} process(es)")
 
     ckpt_path = Path(ckpt_path) if ckpt_path is not None else None
     history, evals, window, step, resumed_from, saved_loop = [], [], {}, 0, None, {}
@@ -410,7 +410,8 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
     try:
         while step < cfg.steps and not state.stop:
             epoch, skip = divmod(step, per_epoch)
-            for batch in make_loader(dataset, cfg.batch_size, cfg.seed, epoch, skip, cfg.num_workers, rank, world):
+            for batch in make_loader(dataset, cfg.batch_size, cfg.seed, epoch, skip, cfg.num_workers, rank, world,
+                                     prefetch_factor=cfg.prefetch_factor, pin_memory=device.type == "cuda"):
                 for cb in cbs: cb.on_step_begin(state)
                 loss, logs = _split_loss(loss_fn(ddp_model, _to_device(batch, device)), step)
                 optimizer.zero_grad(set_to_none=True)

@@ -306,7 +306,7 @@ _STATUS_COLOUR = {"done": "#e6f4ea", "running": "#fff8e1", "failed": "#fdecea"}
 
 class SweepTableViewer(Viewer):
     "A table of the runs of one ablation table in a `ResultsStore`, refreshed by a button and a polling thread."
-    def __init__(self, store_path, # the sweep's SQLite results store (may not exist yet)
+    def __init__(self, store_path, # the sweep's results store, its `--out` folder (may not exist yet)
                  table: str, # the ablation table whose runs are shown (e.g. "flow_estimators")
                  interval: float = 2.0, # seconds between automatic refreshes
                  auto_refresh: bool = True, # start polling at once (only when a widget frontend is attached)
@@ -327,7 +327,7 @@ class SweepTableViewer(Viewer):
     def rows(self) -> list:
         "The store's runs of this table (an empty list while the store does not exist)."
         if not self.store_path.exists(): return []
-        with ResultsStore(self.store_path) as store: return store.runs(table=self.table)
+        return ResultsStore(self.store_path).runs(table=self.table)
 
     def _update(self):
         runs = self.rows()
@@ -335,7 +335,7 @@ class SweepTableViewer(Viewer):
         cols = ["variant", "seed", "preset", "status", *metrics, "seconds"]
         cells = [[r.variant for r in runs], [r.seed for r in runs], [r.preset for r in runs], [r.status for r in runs]]
         cells += [[_fmt((r.metrics or {}).get(m)) for r in runs] for m in metrics]
-        cells += [[_fmt(r.duration) for r in runs]]
+        cells += [[_fmt(r.wall_time) for r in runs]]
         fill = [[_STATUS_COLOUR[r.status] for r in runs]] * len(cols)
         with self.figure.batch_update():
             self.figure.data[0].header.values = [f"<b>{c}</b>" for c in cols]
@@ -371,7 +371,7 @@ class SweepTableViewer(Viewer):
 def _fmt(v) -> str:
     return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
-def sweep_table_viewer(store_path, # the sweep's SQLite results store (may not exist yet)
+def sweep_table_viewer(store_path, # the sweep's results store, its `--out` folder (may not exist yet)
                        table: str, # the ablation table whose runs are shown
                        **kwargs, # passed to `SweepTableViewer` (interval, auto_refresh, height)
                       ) -> SweepTableViewer:

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ShapeError, check_flow, check_frames
+from .core import ConfigError, ShapeError, check_flow, check_frames
 
 # %% auto #0
 __all__ = ['warp', 'Warp', 'outside_mask', 'occlusion_mask', 'resize_flow', 'color_wheel', 'flow_to_color', 'noise_statistics']
@@ -24,7 +24,7 @@ def _base_grid(h: int, w: int, device, dtype) -> torch.Tensor:
     return torch.stack([xs, ys])[None]
 
 def _check_pair(x, flow):
-    check_frames(x, "x"); check_flow(flow, "flow")
+    check_frames(x, "x", finite=False); check_flow(flow, "flow", finite=False)
     if flow.shape[0] != x.shape[0] or flow.shape[-2:] != x.shape[-2:]:
         raise ShapeError(f"flow: expected shape ({x.shape[0]}, 2, {x.shape[-2]}, {x.shape[-1]}) to match x {tuple(x.shape)}, got {tuple(flow.shape)}")
 
@@ -36,7 +36,7 @@ def warp(x: torch.Tensor, # image or features to sample, `(B, C, H, W)`
     "Backward-warp `x` by `flow`: output(p) = x(p + flow(p))."
     _check_pair(x, flow)
     if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"mode: expected 'bilinear' or 'nearest', got {mode!r}")
+        raise ConfigError(f"mode: expected 'bilinear' or 'nearest', got {mode!r}")
     h, w = x.shape[-2:]
     pos = _base_grid(h, w, x.device, flow.dtype) + flow
     # normalise to [-1, 1] with align_corners=True: -1 is the centre of the first pixel, +1 of the last
@@ -81,7 +81,7 @@ def resize_flow(flow: torch.Tensor, # `(B, 2, H, W)` in pixels
                 mode: str = "bilinear", # interpolation of the flow field
                ) -> torch.Tensor: # `(B, 2, H', W')` in pixels of the new grid
     "Resize a flow field to `size` and rescale its vectors to the new pixel units."
-    check_flow(flow)
+    check_flow(flow, finite=False)
     h, w = flow.shape[-2:]; nh, nw = int(size[0]), int(size[1])
     kw = dict(align_corners=False) if mode in ("bilinear", "bicubic") else {}
     out = F.interpolate(flow, size=(nh, nw), mode=mode, **kw)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole restorekit test suite: notebooks clean and in sync with the library, every chapter
-# and ablation notebook executed (nbdev_test), then the pytest suite. Run from the repository
+# The whole restorekit test suite: notebooks clean and in sync with the library, the committed
+# results checked (without re-running them), every chapter and ablation notebook executed
+# (nbdev_test), then the pytest suite. Run from the repository
 # root after the README's setup command (it uses .venv/ if present, else the active Python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -x .venv/bin/python ]; then export PATH="$PWD/.venv/bin:$PATH"; fi
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
 
 echo "== notebooks clean and library in sync =="
 before="$(git status --porcelain --untracked-files=all)"
@@ -17,6 +18,9 @@ if [ "$before" != "$after" ]; then
   diff <(echo "$before") <(echo "$after") >&2 || true
   exit 1
 fi
+
+echo "== committed results: they render, they ran the registry's presets; stale ones are named =="
+if compgen -G "results/*/*/runs.jsonl" >/dev/null; then restorekit tables --check --out results; fi
 
 echo "== chapters (nbdev_test nbs) =="
 nbdev_test --path nbs --n_workers 2 --timing ${NBDEV_TEST_FLAGS:-}

@@ -11,7 +11,8 @@ from restorekit.blindspot import (BlindSpotLeak, BlindSpotNet, LeakyBlindSpotNet
                                   ProofCheckError, blind_spot_map, check_blind_spot, find_blind_set, lattice_offsets,
                                   noise_alignment_check, optimum_check, perturbation_effect)
 from restorekit.core import RestoreKitError, make_generator
-from restorekit.stbn import STBN, STBN_TABLE3, STBNConfig, frozen_copy, stbn_loss, stbn_optimizer
+from restorekit.registry import get_table
+from restorekit.stbn import STBN, STBNConfig, frozen_copy, stbn_loss, stbn_optimizer
 from restorekit.warp import warp
 
 SMALL = dict(channels=8, n_blocks=1, srfe_blocks=1, flow_levels=3)
@@ -92,8 +93,8 @@ def test_stbn_shapes_odd_sizes_and_all_table3_configs():
     with torch.no_grad():
         for bsa, srfe, refine in itertools.product((False, True), repeat=3):
             assert STBN(STBNConfig(bsa=bsa, srfe=srfe, flow_refinement=refine, **SMALL))(clip).shape == (1, 3, 3, 37, 45)
-        for row in STBN_TABLE3.values():
-            assert STBN(STBNConfig(**row, **SMALL))(clip).shape == (1, 3, 3, 37, 45)
+        for row in get_table("stbn_t3").rows:
+            assert STBN(STBNConfig(**row.overrides, **SMALL))(clip).shape == (1, 3, 3, 37, 45)
         assert STBN(STBNConfig(warp_mode="bilinear", loss="l2", **SMALL))(clip[:, :1]).shape == (1, 1, 3, 37, 45)
     with pytest.raises(rk.ConfigError, match="flow_refinement"):
         STBNConfig(flow="dis")

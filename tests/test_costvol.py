@@ -14,14 +14,14 @@ def _pair(b, c, h, w, seed, dtype=torch.float32, requires_grad=False):
 
 @pytest.mark.parametrize("radius", [0, 1, 2, 4])
 @pytest.mark.parametrize("size", [(7, 9), (13, 11), (37, 45), (1, 6)])
-@pytest.mark.parametrize("band_rows", [None, 2])
-def test_equals_bruteforce(monkeypatch, radius, size, band_rows):
+@pytest.mark.parametrize("tile", [None, 3])
+def test_equals_bruteforce(monkeypatch, radius, size, tile):
     h, w = size
     b, c = 1 + (h + radius) % 2, 1 + (w * 3 + radius) % 5          # vary batch and channels with the case
     f_ref, f_nbr = _pair(b, c, h, w, seed=10 * radius + h)
-    if band_rows is not None:
-        monkeypatch.setattr(cvmod, "_BAND_BYTES", band_rows * b * c * w * 4)
-        assert len(cvmod._bands(f_ref)) == -(-h // band_rows)
+    if tile is not None:
+        monkeypatch.setattr(cvmod, "_TILE", tile)
+        assert cvmod._geometry(f_ref.shape, radius)[0] == max(tile, 2 * radius)
     expected = cvmod._cost_volume_bruteforce(f_ref, f_nbr, radius)
     out = rk.cost_volume(f_ref, f_nbr, radius)
     assert out.shape == (b, (2 * radius + 1) ** 2, h, w) and out.dtype == torch.float32
@@ -40,11 +40,11 @@ def test_channel_order_is_v_then_u():
     assert rk.cost_volume_displacements(2)[k].tolist() == [2, 1]
 
 
-@pytest.mark.parametrize("radius,size,band_rows", [(0, (3, 4), None), (1, (5, 4), None), (2, (4, 5), None), (1, (5, 3), 2)])
-def test_gradcheck_float64(monkeypatch, radius, size, band_rows):
+@pytest.mark.parametrize("radius,size,tile", [(0, (3, 4), None), (1, (5, 4), None), (2, (4, 5), None), (1, (5, 7), 2)])
+def test_gradcheck_float64(monkeypatch, radius, size, tile):
     a, b = _pair(2, 3, *size, seed=radius, dtype=torch.float64, requires_grad=True)
-    if band_rows is not None:
-        monkeypatch.setattr(cvmod, "_BAND_BYTES", band_rows * 2 * 3 * size[1] * 8)
+    if tile is not None:
+        monkeypatch.setattr(cvmod, "_TILE", tile)
     assert torch.autograd.gradcheck(lambda x, y: rk.cost_volume(x, y, radius), (a, b))
 
 

@@ -1,6 +1,7 @@
 """The same sweep on a Dask cluster: a LocalCluster on loopback, runs submitted through its scheduler
 address, results written to the store by the submitting process only."""
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -9,7 +10,7 @@ distributed = pytest.importorskip("distributed")
 
 from restorekit.registry import AblationTable, Variant, register_table
 from restorekit.store import ResultsStore
-from restorekit.sweep import STORE_NAME, run_sweep
+from restorekit.sweep import run_sweep
 
 
 def toy_table(folder):
@@ -38,15 +39,15 @@ def test_sweep_on_local_dask_cluster(tmp_path):
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         res = run_sweep("dask_toy", seeds=2, executor="dask", address=cluster.scheduler_address,
                         out_dir=tmp_path / "runs", log=None)
-        assert (len(res.ran), len(res.failed)) == (4, 0), [r.error for r in ResultsStore(tmp_path / "runs" / STORE_NAME).runs()]
+        assert (len(res.ran), len(res.failed)) == (4, 0), [r.error for r in ResultsStore(tmp_path / "runs").runs()]
         again = run_sweep("dask_toy", seeds=2, executor="dask", address=cluster.scheduler_address,
                           out_dir=tmp_path / "runs", log=None)
         assert (len(again.ran), len(again.skipped)) == (0, 4)
-    with ResultsStore(tmp_path / "runs" / STORE_NAME) as store:
-        runs = store.runs(table="dask_toy")
+    runs = ResultsStore(tmp_path / "runs").runs(table="dask_toy")
     assert sorted((r.variant, r.seed, r.status, r.metrics["score"]) for r in runs) == [
         ("high", 0, "done", 2.0), ("high", 1, "done", 2.1), ("low", 0, "done", 1.0), ("low", 1, "done", 1.1)]
     for r in runs:  # the executed notebook and record came back to, and were written by, this process
-        assert json.loads(open(r.record).read())["metrics"]["score"] == r.metrics["score"]
+        assert r.record["metrics"]["score"] == r.metrics["score"] and r.wall_time > 0
+        assert json.loads((Path(r.notebook).parent / f"seed{r.seed}.json").read_text())["metrics"]["score"] == r.metrics["score"]
         assert nbformat.read(r.notebook, as_version=4).cells[0].metadata["tags"] == ["parameters"]
-    assert res.rendered.stats["high"]["score"][2] == 2
+    assert res.rendered.stats("high", "score")[2] == 2

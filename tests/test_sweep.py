@@ -1,10 +1,9 @@
 """The sweep runner end to end on the real `flow_estimators` table: SIGKILL at any moment and a rerun
-leave every run in the store exactly once; finished sweeps rerun nothing; bad names are refused before
-anything runs; the same seed gives bit-identical records."""
+leave every run in the store exactly once and nothing in the temporary directory; finished sweeps rerun
+nothing; bad names are refused before anything runs; the same seed gives bit-identical records."""
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,8 +15,8 @@ import pytest
 from restorekit.cli import main
 from restorekit.core import ConfigError
 from restorekit.registry import AblationTable, Variant, get_table, register_table
-from restorekit.store import ResultsStore
-from restorekit.sweep import STORE_NAME, notebook_parameters, reproducible_part, run_sweep
+from restorekit.store import RUNS_FILE, ResultsStore
+from restorekit.sweep import notebook_parameters, reproducible_part, run_sweep
 
 # one row x two seeds keeps the test short; every run is a real papermill execution of the notebook
 VARIANTS = ["dis_fast"]
@@ -31,11 +30,15 @@ def ablate_cmd(out):
     return cmd
 
 
-def start(out):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+def sweep_env(tmp):
+    "One thread, and a private temporary directory, so that what a sweep leaves behind there can be seen."
+    Path(tmp).mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp)}
+
+
+def start(cmd, env):
     # own session: the kernels the sweep starts can be cleaned up with the group after the kill
-    return subprocess.Popen(ablate_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
 
 
 def kill9(proc):
@@ -48,12 +51,9 @@ def kill9(proc):
 
 
 def rows(out):
-    db = Path(out) / STORE_NAME
-    if not db.exists(): return []
-    con = sqlite3.connect(db)
-    try: return con.execute("SELECT variant, seed, status, metrics, finished, notebook, record FROM runs").fetchall()
-    except sqlite3.OperationalError: return []
-    finally: con.close()
+    "(variant, seed, status, metrics, finished, notebook, record) of every run in the store under `out`."
+    if not Path(out).is_dir(): return []
+    return [(r.variant, r.seed, r.status, r.metrics, r.finished, r.notebook, r.record) for r in ResultsStore(out).runs()]
 
 
 def wait_for(cond, timeout=120):
@@ -67,13 +67,14 @@ def wait_for(cond, timeout=120):
 @pytest.fixture(scope="module")
 def finished_sweep(tmp_path_factory):
     "A sweep killed twice with SIGKILL (after 1 s, and just after its first run finished), then completed."
-    out = tmp_path_factory.mktemp("sigkill") / "runs"
-    proc = start(out); time.sleep(1.0); kill9(proc)
-    proc = start(out)
+    base = tmp_path_factory.mktemp("sigkill")
+    out, env = base / "runs", sweep_env(base / "tmp")
+    proc = start(ablate_cmd(out), env); time.sleep(1.0); kill9(proc)
+    proc = start(ablate_cmd(out), env)
     assert wait_for(lambda: any(r[2] == "done" for r in rows(out))), "no run finished"
     kill9(proc)
     killed_state = rows(out)
-    done = subprocess.run(ablate_cmd(out), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(ablate_cmd(out), capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
     return out, killed_state, done
 
@@ -85,20 +86,22 @@ def test_sigkill_then_rerun_leaves_each_run_once(finished_sweep):
     final = rows(out)
     keys = sorted((r[0], r[1]) for r in final)
     assert keys == sorted((v, s) for v in VARIANTS for s in range(SEEDS))  # each exactly once
-    columns = get_table("flow_estimators").columns
+    table = get_table("flow_estimators")
     for variant, seed, status, metrics, finished, notebook, record in final:
         assert status == "done" and finished is not None
-        assert set(columns) <= set(json.loads(metrics))  # the table's columns, and mechanism metrics beside them
-        assert json.loads(Path(record).read_text())["metrics"] == json.loads(metrics)
+        assert set(metrics) == {*table.columns, *table.mechanism}
+        assert json.loads((Path(notebook).parent / f"seed{seed}.json").read_text()) == record
         assert nbformat.read(notebook, as_version=4).cells  # the executed notebook is complete JSON
-    con = sqlite3.connect(Path(out) / STORE_NAME)
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    con.close()
+    (runs_file,) = Path(out).glob(f"*/*/{RUNS_FILE}")
+    assert len(runs_file.read_text().splitlines()) == len(final)  # compacted: one line per run, no torn or running lines
+    assert not list(Path(out).rglob("*.tmp"))
     # the finished runs of the killed sweeps were not run again
     before = {(r[0], r[1]): r[4] for r in killed_state if r[2] == "done"}
     after = {(r[0], r[1]): r[4] for r in final}
     assert all(after[k] == v for k, v in before.items())
     assert "DIS fast" in done.stdout and "2 runs done" not in done.stdout  # the killed sweeps had finished one
+    tmp = Path(out).parent / "tmp"
+    assert not list(tmp.iterdir()), list(tmp.iterdir())  # the killed sweeps' run folders and kernel files are gone
 
 
 def test_rerun_of_finished_sweep_runs_nothing(finished_sweep, capsys):
@@ -164,3 +167,12 @@ def test_notebook_without_parameters_cell_is_refused(tmp_path):
                                  [Variant("a", {})], {**presets, "smoke": {"scael": 2.0}}), replace=True)
     with pytest.raises(ConfigError, match="preset 'smoke' of table 'tagged' sets 'scael'"):
         run_sweep("tagged", out_dir=tmp_path / "runs", log=None)
+
+
+def test_no_run_done_says_so(tmp_path, capsys):
+    "A preset that cannot run (no clips) stores failed runs, and the table says nothing is compared instead of a verdict."
+    assert main(["ablate", "flow_estimators", "--set", "n_clips=0", "--variant", "dis_fast", "--variant", "dis_medium",
+                 "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "No run of this configuration is done yet: nothing to compare." in out
+    assert "holds" not in out and "0 runs done, 2 failed" in out

@@ -23,7 +23,7 @@ FLOOR_OF = {
     # foundation: tensors and files, no learning
     "core": "foundation", "guard": "foundation", "video": "foundation", "warp": "foundation",
     "synthetic": "foundation", "degrade": "foundation", "metrics": "foundation", "data": "foundation",
-    "plots": "foundation",
+    "plots": "foundation", "datasets": "foundation",
     # ops: the papers' building blocks
     "flow": "ops", "flownet": "ops", "layers": "ops", "costvol": "ops", "temporal": "ops", "pwcflow": "ops",
     "unsupflow": "ops", "blindspot": "ops", "quant": "ops", "entropy": "ops",

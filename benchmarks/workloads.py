@@ -1,0 +1,158 @@
+"""The workloads the speed benchmarks share: one cost volume call and one training step of each model's `cpu` preset.
+
+Each `training_steps()` entry is a closure that runs one optimiser step exactly as the ablation notebooks do
+(forward, the model's loss, backward, gradient clipping at 1.0, Adam) on a fixed batch drawn from
+`RestorationDataset` with the sizes of the model's `cpu` preset in `restorekit.registry` (the full-model row of
+the table named in `MODELS`). Building them takes a few seconds (datasets, models); calling them is what is timed.
+"""
+from __future__ import annotations
+
+import torch
+from torch.utils.data import default_collate
+
+from restorekit.costvol import cost_volume
+from restorekit.data import RestorationDataset
+from restorekit.registry import get_table
+
+# model -> (ablation table whose cpu preset sizes the step, the table's full-model row)
+MODELS = {"JFFRA": ("jffra_t5", "jffr"), "STBN": ("stbn_t3", "flow_refinement"), "S2SVR": ("s2svr_t5", "s2svr_len5"),
+          "NCFL": ("ncfl_t5", "feature_attention")}
+
+
+def preset(model: str) -> tuple[dict, dict]:
+    "The `cpu` preset's knobs and the full-model row's config overrides for `model`."
+    table, row = MODELS[model]
+    tab = get_table(table)
+    return tab.preset("cpu"), dict(tab.variant(row).overrides)
+
+
+def _batch(task: str, knobs: dict, sources=("synthetic",), **kwargs) -> dict:
+    data = RestorationDataset(task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["batch_size"],
+                              seed=0, sources=sources, **kwargs)
+    return default_collate([data[i] for i in range(len(data))])
+
+
+def _optimiser_step(model: torch.nn.Module, loss_fn):
+    "A closure: zero the gradients, `loss_fn()`, backward, clip at 1.0, one Adam step."
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=1e-4)
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        return float(loss.detach())
+    return step
+
+
+def jffra_step():
+    from restorekit.jffra import JFFRA, JFFRAConfig, jffra_batch_loss
+    knobs, overrides = preset("JFFRA")
+    torch.manual_seed(0)
+    model = JFFRA(JFFRAConfig(task="deblur", channels=knobs["channels"], **overrides)).train()
+    batch = _batch("deblur", knobs, synthetic_options={"max_translation": knobs["max_translation"]})
+    return _optimiser_step(model, lambda: jffra_batch_loss(model, batch)[0])
+
+
+def stbn_step(distill: bool = False):
+    from restorekit.stbn import STBN, STBNConfig, frozen_copy, stbn_loss
+    knobs, overrides = preset("STBN")
+    torch.manual_seed(0)
+    model = STBN(STBNConfig(channels=knobs["channels"], noise_sigma=knobs["noise_sigma"], distill_warmup=0, **overrides)).train()
+    clip = _batch("denoise", knobs, sigma=knobs["noise_sigma"])["lq"]
+    teacher = frozen_copy(model) if distill else None
+    return _optimiser_step(model, lambda: stbn_loss(model, clip, 1, teacher)["loss"])
+
+
+def s2svr_step():
+    from restorekit.s2svr import S2SVRConfig, build_model, s2svr_loss
+    knobs, overrides = preset("S2SVR")
+    torch.manual_seed(0)
+    model = build_model(S2SVRConfig(task="sr", scale=knobs["scale"], channels=knobs["channels"], **overrides)).train()
+    batch = _batch("sr", knobs)
+    return _optimiser_step(model, lambda: s2svr_loss(model, batch)[0])
+
+
+def ncfl_step():
+    from restorekit.ncfl import NCFL, NCFLConfig, ncfl_loss
+    knobs, overrides = preset("NCFL")
+    half = max(4, knobs["channels"] // 2)
+    torch.manual_seed(0)
+    cfg = NCFLConfig.from_dict({"channels": knobs["channels"], "latent_channels": half, "mvr_channels": half,
+                                "attention_channels": half, **overrides})
+    model = NCFL(cfg).train()
+    batch = _batch("denoise", knobs, sigma=knobs["noise_sigma"])
+    return _optimiser_step(model, lambda: ncfl_loss(model, batch)[0])
+
+
+TRAINING_STEPS = {"JFFRA": jffra_step, "STBN": stbn_step, "STBN+distill": lambda: stbn_step(distill=True),
+                  "S2SVR": s2svr_step, "NCFL": ncfl_step}
+
+
+def cost_volume_step(size: int = 128, channels: int = 64, radius: int = 4):
+    "A closure: one cost volume forward and backward at `size`², B = 1 (the cost-volume benchmark's setting)."
+    g = torch.Generator().manual_seed(0)
+    f_ref, f_nbr = (torch.randn(1, channels, size, size, generator=g, requires_grad=True) for _ in range(2))
+    upstream = torch.randn(1, (2 * radius + 1) ** 2, size, size, generator=g)
+    def step():
+        f_ref.grad = f_nbr.grad = None
+        cost_volume(f_ref, f_nbr, radius).backward(upstream)
+    return step
+
+
+def workloads(names=None) -> dict:
+    "Name -> closure for the cost volume (`costvol 128²`) and the training steps, optionally only `names`."
+    makers = {"costvol 128²": cost_volume_step, **TRAINING_STEPS}
+    unknown = set(names or ()) - set(makers)
+    if unknown: raise SystemExit(f"unknown workload(s) {sorted(unknown)}; expected some of {list(makers)}")
+    return {name: make() for name, make in makers.items() if not names or name in names}
+
+
+def inference_models() -> dict:
+    "Name -> (model in eval mode at its `cpu` preset's width, inputs(size) -> forward arguments for `size`² output frames)."
+    from restorekit.jffra import JFFRA, JFFRAConfig
+    from restorekit.ncfl import NCFL, NCFLConfig
+    from restorekit.s2svr import S2SVRConfig, build_model
+    from restorekit.stbn import STBN, STBNConfig
+    g = torch.Generator().manual_seed(0)
+    clip = lambda t, size: torch.rand(1, t, 3, size, size, generator=g)
+    models = {}
+    knobs, overrides = preset("JFFRA")
+    jffra = JFFRA(JFFRAConfig(task="deblur", channels=knobs["channels"], **overrides))
+    zero_flows = lambda t, size: (torch.zeros(1, t, 2, size, size),) * 2        # given flows: no OpenCV DIS inside the timing
+    models["JFFRA"] = (jffra, lambda size, t=knobs["n_frames"]: (clip(t, size), *zero_flows(t, size)))
+    knobs, overrides = preset("STBN")
+    models["STBN"] = (STBN(STBNConfig(channels=knobs["channels"], noise_sigma=knobs["noise_sigma"], **overrides)),
+                      lambda size, t=knobs["n_frames"]: (clip(t, size),))
+    knobs, overrides = preset("S2SVR")
+    s = knobs["scale"]
+    models["S2SVR"] = (build_model(S2SVRConfig(task="sr", scale=s, channels=knobs["channels"], **overrides)),
+                       lambda size, t=knobs["n_frames"]: (clip(t, size // s), [torch.zeros(1, 2, size // s, size // s)] * (t - 1)))
+    knobs, overrides = preset("NCFL")
+    half = max(4, knobs["channels"] // 2)
+    models["NCFL"] = (NCFL(NCFLConfig.from_dict({"channels": knobs["channels"], "latent_channels": half, "mvr_channels": half,
+                                                 "attention_channels": half, **overrides})),
+                      lambda size, t=knobs["n_frames"]: (clip(t, size),))
+    return {name: (model.eval(), inputs) for name, (model, inputs) in models.items()}
+
+
+def conv_peak(repeats: int = 7, size: int = 128) -> float:
+    "FLOP/s of a 64 -> 64 3×3 convolution on one `size`² map (inference), median of `repeats`: the machine's practical peak."
+    import statistics, time
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).eval()
+    x = torch.randn(1, 64, size, size)
+    flops = 2 * 64 * 64 * 9 * size * size
+    with torch.no_grad():
+        conv(x); times = []
+        for _ in range(repeats):
+            start = time.perf_counter(); conv(x); times.append(time.perf_counter() - start)
+    return flops / statistics.median(times)
+
+
+def count_flops(fn) -> int:
+    "Floating-point operations of `fn()` as `torch.utils.flop_counter` counts them (convolutions, matrix products, attention)."
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
