@@ -42,14 +42,15 @@ from pathlib import Path
 
 import torch
 
-from restorekit.checkpoint import VideoWriter, load_model, save_model
+from restorekit.checkpoint import load_model, save_model
 from restorekit.data import RestorationDataset
 from restorekit.degrade import add_gaussian_noise
-from restorekit.denoise import NoisyOnly, evaluate_denoiser, self_supervised_batch_loss
+from restorekit.denoise import self_supervised_batch_loss
+from restorekit.exp_stbn import NoisyOnly, evaluate_denoiser
 from restorekit.metrics import psnr
 from restorekit.stbn import STBN, STBNConfig
 from restorekit.train import TrainConfig, train
-from restorekit.video import iter_video, sample_clip_path, video_info
+from restorekit.video import VideoWriter, iter_video, sample_clip_path, video_info
 
 
 def train_model(out: Path, steps: int, channels: int, sigma: float, seed: int) -> Path:

@@ -19,6 +19,7 @@ from .quant import *
 from .entropy import *
 from .flownet import *
 from .blindspot import *
+from .kinds import *
 from .stbn import *
 from .s2svr import *
 from .registry import *
@@ -31,3 +32,8 @@ from .ncfl import *
 from .jffra import *
 from .viewers import *
 from .checkpoint import *
+from .restore import *
+from .exp_jffra import *
+from .exp_s2svr import *
+from .exp_ncfl import *
+from .exp_stbn import *

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .core import ConfigError, RestoreKitError
+from .core import ConfigError, RestoreKitError, __version__
 from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
 from .store import RUNS_FILE, ResultsStore, StoreLockedError, results_dir
@@ -130,16 +130,15 @@ def _build_list(sub):
 # %% ../nbs/14_cli.ipynb #d9988a79
 from .denoise import add_cli as _build_denoise
 subcommand("denoise")(_build_denoise)
-from .checkpoint import add_info_cli as _build_info, add_restore_cli as _build_restore
+from .restore import add_info_cli as _build_info, add_restore_cli as _build_restore
 subcommand("restore")(_build_restore)
 subcommand("info")(_build_info)
 
 # %% ../nbs/14_cli.ipynb #d235aa0f
 def build_parser() -> argparse.ArgumentParser:
     "The `restorekit` argument parser with every registered subcommand."
-    import restorekit
     parser = OneLineParser(prog="restorekit", description="restorekit: flow-guided video restoration workbench")
-    parser.add_argument("--version", action="version", version=f"restorekit {restorekit.__version__}")
+    parser.add_argument("--version", action="version", version=f"restorekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for build in SUBCOMMANDS.values(): build(sub)
     return parser

@@ -8,15 +8,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import __version__
+
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
            'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
-           'atomic_write_text', 'config_from_dict', 'ModelConfig', 'check_answer']
+           'atomic_write_text', 'CheckpointError', 'code_version', 'config_from_dict', 'ModelConfig', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -101,6 +104,23 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+# %% ../nbs/00_core.ipynb #f085f84f
+class CheckpointError(RestoreKitError, OSError):
+    "A checkpoint file is missing, truncated, not a restorekit checkpoint or from a different run."
+
+def code_version() -> str:
+    "restorekit's version, plus `+g<commit>` (and `.dirty`) when it runs from a git checkout."
+    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+    def git(*args):
+        return subprocess.run(["git", "-C", str(here), *args], capture_output=True, text=True, timeout=10)
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        if head.returncode != 0 or not head.stdout.strip(): return __version__
+        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+        return f"{__version__}+g{head.stdout.strip()}{'.dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
 
 # %% ../nbs/00_core.ipynb #7b238e85
 def config_from_dict(cls, # a dataclass type, e.g. `STBNConfig`

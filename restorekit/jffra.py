@@ -8,26 +8,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, ModelConfig, ShapeError, check_clip
 from .costvol import cost_volume
-from .data import RestorationDataset
 from .degrade import TASKS
 from .flow import get_estimator
+from .kinds import ModelSpec, register_model_kind
 from .layers import ResidualBlock, neighbour_flows, unwrap_model
-from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .temporal import jffra_loss
-from .train import TrainConfig, train
-from .warp import flow_to_color, resize_flow, warp
+from .warp import resize_flow, warp
 
 # %% auto #0
 __all__ = ['ALIGNMENTS', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow',
            'window_partition', 'window_reverse', 'window_attention', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
-           'jffra_batch_loss', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'show_flow_trace']
+           'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset")
@@ -298,6 +295,10 @@ class JFFRA(nn.Module):
             if flows is not None: trace.append((f"decoder {level}", flow_prev, flow_next))
         return f_t, trace
 
+# %% ../nbs/22_jffra.ipynb #ac186d82
+register_model_kind(ModelSpec("jffra", (JFFRA,), JFFRAConfig, lambda cfg, arch: JFFRA(cfg), lambda model, clip: model(clip),
+                              multiple=lambda m: m.multiple, scale=lambda m: m.cfg.upscale))
+
 # %% ../nbs/22_jffra.ipynb #fcd7d255
 def clean_flows_t_to_prev(batch: dict, # a collated RestorationDataset batch: hq `(B, T, 3, H, W)`, flow_bwd, has_flow
                           estimator="dis_fast", # used for items without an exact flow
@@ -326,88 +327,3 @@ def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
     loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.initial_flow), cfg.temporal_weight, cfg.alpha)
     return loss, {"l1": l1, "temporal": (loss - l1) / cfg.temporal_weight}
 
-def evaluate_jffra(model: nn.Module, # a JFFRA
-                   dataset, # eval items (a RestorationDataset, split="eval")
-                   batch_size: int = 4, # items restored at once
-                  ) -> dict: # psnr, ssim, psnr_input, ssim_input, warping_error, warping_error_clean
-    "PSNR/SSIM of output and input, and the warping error of output and clean clips (Table 6), averaged over items."
-    cfg = model.cfg; sums = {}; n = 0
-    was_training = model.training; model.eval()
-    with torch.no_grad():
-        for start in range(0, len(dataset), batch_size):
-            items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
-            batch = torch.utils.data.default_collate(items)
-            lq, hq = batch["lq"], batch["hq"]
-            restored = model(lq).clamp(0, 1)
-            s = cfg.upscale
-            base = lq if s == 1 else F.interpolate(lq.flatten(0, 1), scale_factor=s, mode="bicubic", align_corners=False).clamp(0, 1).unflatten(0, lq.shape[:2])
-            flows = clean_flows_t_to_prev(batch, cfg.initial_flow)
-            mask = non_occlusion_weight(hq, flows, cfg.alpha)
-            values = {"psnr": psnr(restored, hq, reduction="clip"), "ssim": ssim(restored, hq, reduction="clip"),
-                      "psnr_input": psnr(base, hq, reduction="clip"), "ssim_input": ssim(base, hq, reduction="clip"),
-                      "warping_error": warping_error(restored, flows, mask, reduction="clip"),
-                      "warping_error_clean": warping_error(hq, flows, mask, reduction="clip")}
-            for key, v in values.items(): sums[key] = sums.get(key, 0.0) + float(v.sum())
-            n += lq.shape[0]
-    model.train(was_training)
-    return {key: v / n for key, v in sums.items()}
-
-# %% ../nbs/22_jffra.ipynb #9efaf785
-def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks the degradation)
-                iters: int = 100, # optimizer steps
-                batch_size: int = 2, # windows per step
-                crop: int = 32, # HQ crop size
-                n_frames: int = 3, # frames per training/eval window (all are restored; T >= 2 for the temporal loss)
-                n_train: int = 8, # distinct training items (rendered once, cycled through)
-                n_eval: int = 4, # held-out evaluation items
-                lr: float = 5e-4, # Adam learning rate (cosine schedule)
-                seed: int = 0, # seeds the data, the initialisation and the batch order
-                device: str = "cpu", # where to train
-                sources: tuple = ("synthetic", "bikes"), # RestorationDataset sources
-                synthetic_options: dict | None = None, # passed to `synthetic_clip`, e.g. {"max_translation": 1.5} (slower motion)
-                **degrade_kwargs, # task overrides, e.g. sigma=30
-               ) -> tuple: # (TrainResult, eval metrics dict of `evaluate_jffra`)
-    "Train a JFFRA on `cfg.task` with restorekit.train and evaluate it on the held-out split."
-    kw = dict(n_frames=n_frames, crop=crop, seed=seed, sources=tuple(sources), synthetic_options=synthetic_options, **degrade_kwargs)
-    train_set = RestorationDataset(cfg.task, "train", length=n_train, **kw)
-    eval_set = RestorationDataset(cfg.task, "eval", length=n_eval, **kw)
-    items = [train_set[i] for i in range(n_train)]
-    torch.manual_seed(seed)
-    model = JFFRA(cfg)
-    tcfg = TrainConfig(steps=iters, batch_size=min(batch_size, n_train), lr=lr, schedule="cosine", min_lr=lr / 10,
-                       log_every=max(1, min(10, iters)), seed=seed, device=device, progress=False)
-    result = train(model, jffra_batch_loss, items, tcfg)
-    return result, evaluate_jffra(result.model, eval_set)
-
-# %% ../nbs/22_jffra.ipynb #5ff7ff5b
-def flow_trace_epe(model: JFFRA, # a JFFRA with alignment="flow"
-                   lq: torch.Tensor, # one LQ clip `(1, T, 3, H, W)`, T >= 2
-                   flow_true: torch.Tensor, # exact flow of frame `frame` to frame−1 `(1, 2, H, W)` (s·H for SR)
-                   mask: torch.Tensor | None = None, # `(1, 1, H, W)`, 1 = non-occluded
-                   frame: int = 1, # the reference frame t (>= 1)
-                  ) -> list: # [(stage name, flow at full size (1, 2, H, W), EPE)], "initial" first
-    "The flow O_{t→t-1} after every JFFR module, resized to the ground truth's grid, with its end-point error."
-    was_training = model.training; model.eval()
-    with torch.no_grad(): _, trace = model(lq, return_flows=True)
-    model.train(was_training)
-    out = []
-    for name, fp, _ in trace:
-        full = resize_flow(fp[:, frame], flow_true.shape[-2:])
-        out.append((name, full, float(epe(full, flow_true, mask))))
-    return out
-
-def show_flow_trace(stages: list, # `flow_trace_epe` output
-                    flow_true: torch.Tensor, # `(1, 2, H, W)`
-                    frame: torch.Tensor | None = None, # optional image `(3, H, W)` shown first
-                    title: str = "", # figure title
-                   ):
-    "Flows of every stage beside the ground truth, one colour scale, EPE in the titles."
-    m = float(flow_true.norm(dim=1).max())
-    panels = ([(frame.permute(1, 2, 0).clamp(0, 1), "LQ frame t")] if frame is not None else [])
-    panels += [(flow_to_color(f, max_flow=m)[0].permute(1, 2, 0), f"{name}\nEPE {e:.2f} px") for name, f, e in stages]
-    panels += [(flow_to_color(flow_true, max_flow=m)[0].permute(1, 2, 0), "ground truth")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.1 * len(panels), 2.6))
-    for ax, (img, name) in zip(axes, panels):
-        ax.imshow(img); ax.set_title(name, fontsize=8); ax.axis("off")
-    fig.suptitle(title, fontsize=9); plt.tight_layout()
-    return fig

@@ -5,33 +5,26 @@
 # %% ../nbs/52_ncfl.ipynb #9a035473
 from __future__ import annotations
 
-import dataclasses
-import functools
-import time
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import ConfigError, ModelConfig, ShapeError, check_clip, make_generator
-from .data import SPLITS, RestorationDataset, time_split
-from .flownet import PyramidFlowNet, pretrain_flownet
-from .layers import DEFAULT_ESTIMATOR, evaluation_mode, flow_param_groups, neighbour_flows, unwrap_model
-from .metrics import bits_per_pixel, psnr, ssim
+from .core import ConfigError, ModelConfig, check_clip
+from .flownet import PyramidFlowNet
+from .kinds import ModelSpec, register_model_kind
+from .layers import DEFAULT_ESTIMATOR, evaluation_mode, neighbour_flows, unwrap_model
+from .metrics import bits_per_pixel
 from .quant import QUANT_KINDS, NeuralCompression
-from .train import TrainConfig, TrainResult, save_checkpoint, train
-from .video import sample_clip
 from .warp import warp
 
 # %% auto #0
 __all__ = ['NCFL_TASKS', 'FLOW_KINDS', 'NCFLConfig', 'MVRefinement', 'FeatureAttention', 'RestorationUNet', 'NCFLOutput', 'NCFL',
-           'ncfl_loss', 'pretrain_flow', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', 'evaluate_ncfl',
-           'ExperimentResult', 'run_ncfl_experiment', 'count_flops', 'features_to_rgb']
+           'ncfl_loss', 'count_flops']
 
 # %% ../nbs/52_ncfl.ipynb #1550baa9
 NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns (real_compressed: the carphone QP50/QP10 pair)
@@ -224,6 +217,11 @@ class NCFL(nn.Module):
         restored = torch.stack(outputs, 1)[..., :h, :w]
         return NCFLOutput(restored, bits + fwd_bits, details if return_details else None)
 
+# %% ../nbs/52_ncfl.ipynb #10f4bd50
+register_model_kind(ModelSpec(
+    "ncfl", (NCFL,), NCFLConfig, lambda cfg, arch: NCFL(cfg), lambda model, clip: model(clip).restored,
+    multiple=lambda m: math.lcm(m.multiple, 2 ** (m.cfg.flow_levels - 1) if m.flownet is not None else 1)))
+
 # %% ../nbs/52_ncfl.ipynb #48208ec9
 def ncfl_loss(model: nn.Module, # an `NCFL` (possibly wrapped by DDP)
               batch: dict, # {"lq": degraded clips `(B, T, C, H, W)`, "hq": clean clips, same shape}
@@ -236,161 +234,6 @@ def ncfl_loss(model: nn.Module, # an `NCFL` (possibly wrapped by DDP)
     bpp = bits_per_pixel(out.bits, batch["lq"].shape)
     lam = 0.0 if not cfg.ce_loss else (cfg.rate_weight if rate_weight is None else rate_weight)
     return mse + lam * bpp, {"mse": mse.detach(), "bpp": bpp.detach()}
-
-# %% ../nbs/52_ncfl.ipynb #0b24b838
-def pretrain_flow(model: NCFL, # the model whose `flownet` is trained in place (no-op for flow="dis")
-                  clips: torch.Tensor, # clean clips `(B, T, C, H, W)` or `(T, C, H, W)`
-                  steps: int = 100, # optimiser steps
-                  seed: int = 0, # sampling seed
-                  **kwargs, # further arguments of `pretrain_flownet` (lr, crop, batch_size, smooth_weight)
-                 ) -> list:
-    "Stage 0: self-supervised pre-training of the SPyNet-style flow network; returns the losses."
-    if model.flownet is None or steps < 1: return []
-    return pretrain_flownet(model.flownet, clips, steps=steps, seed=seed, **kwargs)
-
-def _set_trainable(module: nn.Module | None, flag: bool):
-    if module is not None:
-        for p in module.parameters(): p.requires_grad_(flag)
-
-def train_ncfl(model: NCFL, # the model, trained in place
-               dataset: Dataset, # items {"lq", "hq"} of clips `(T, C, H, W)`
-               cfg: TrainConfig, # settings shared by both stages; `cfg.steps` is the total of the two
-               stage1_steps: int | None = None, # updates of stage 1 (default: half of cfg.steps)
-               flow_lr_factor: float = 0.1, # learning rate of the flow network in stage 2, relative to cfg.lr
-               eval_fn=None, # eval_fn(model) -> dict, run at the end of each stage
-              ) -> tuple[TrainResult | None, TrainResult | None]: # (stage 1, stage 2); None for a stage of 0 steps
-    "NCFL's two training stages as two calls of `restorekit.train.train`: L2 with frozen flow, then Eq. 6 end to end."
-    stage1_steps = cfg.steps // 2 if stage1_steps is None else int(stage1_steps)
-    if not 0 <= stage1_steps <= cfg.steps: raise ValueError(f"stage1_steps: expected 0..{cfg.steps}, got {stage1_steps}")
-    first = second = None
-    if stage1_steps:
-        _set_trainable(model.flownet, False)
-        try:
-            first = train(model, functools.partial(ncfl_loss, rate_weight=0.0), dataset, dataclasses.replace(cfg, steps=stage1_steps),
-                          eval_fn=eval_fn, param_groups=lambda m: [p for p in m.parameters() if p.requires_grad])
-        finally:
-            _set_trainable(model.flownet, True)
-    if cfg.steps - stage1_steps:
-        groups = lambda m: flow_param_groups(m, model.flownet, cfg.lr, cfg.lr * flow_lr_factor)
-        second = train(model, ncfl_loss, dataset, dataclasses.replace(cfg, steps=cfg.steps - stage1_steps, seed=cfg.seed + 1),
-                       eval_fn=eval_fn, param_groups=groups)
-    return first, second
-
-# %% ../nbs/52_ncfl.ipynb #be13f302
-@functools.lru_cache(maxsize=4)
-def _sample(name: str) -> torch.Tensor: return sample_clip(name)
-
-class PairedClipDataset(Dataset):
-    "Windows {lq, hq} `(T, 3, crop, crop)` of a frame-aligned real pair of clips, split by time (train: early frames, eval: the end)."
-    def __init__(self, lq_name: str = "carphone_distorted", # the degraded clip (sample clip name); carphone: H.264 QP 50
-                 hq_name: str = "carphone_pristine", # the reference clip; carphone: the same frames at QP 10
-                 split: str = "train", # "train" or "eval"
-                 n_frames: int = 5, # window length T
-                 crop: int = 64, # square crop size
-                 length: int | None = None, # number of items (default 1000 for train, 50 for eval)
-                 seed: int = 0, # item i is a pure function of (seed, split, i)
-                ):
-        if split not in SPLITS: raise ConfigError(f"split: unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-        self.lq, self.hq = _sample(lq_name), _sample(hq_name)
-        if self.lq.shape != self.hq.shape: raise ShapeError(f"{lq_name}, {hq_name}: expected frame-aligned clips of one shape, got {tuple(self.lq.shape)} and {tuple(self.hq.shape)}")
-        h, w = self.hq.shape[-2:]
-        if crop > min(h, w): raise ShapeError(f"crop: {crop} is larger than the {hq_name!r} frames ({h}x{w})")
-        self.start, self.end = time_split(self.hq.shape[0], n_frames)[split]
-        self.split, self.n_frames, self.crop, self.seed = split, n_frames, crop, int(seed)
-        self.length = int(length) if length is not None else (1000 if split == "train" else 50)
-
-    def __len__(self): return self.length
-
-    def __getitem__(self, index: int) -> dict:
-        if not -self.length <= index < self.length: raise IndexError(f"index: {index} out of range for a dataset of {self.length} items")
-        index %= self.length
-        state = np.random.SeedSequence([self.seed, SPLITS.index(self.split), index]).generate_state(1, np.uint32)
-        g = make_generator(int(state[0]))
-        h, w = self.hq.shape[-2:]
-        t0 = self.start + int(torch.randint(self.end - self.start - self.n_frames + 1, (), generator=g))
-        top, left = int(torch.randint(h - self.crop + 1, (), generator=g)), int(torch.randint(w - self.crop + 1, (), generator=g))
-        window = (slice(t0, t0 + self.n_frames), slice(None), slice(top, top + self.crop), slice(left, left + self.crop))
-        return {"lq": self.lq[window].clone(), "hq": self.hq[window].clone(), "index": index, "start": t0}
-
-def ncfl_dataset(task: str, # one of `NCFL_TASKS`
-                 split: str = "train", # "train" or "eval"
-                 n_frames: int = 5, # window length T
-                 crop: int = 64, # square crop size
-                 length: int | None = None, # number of windows
-                 seed: int = 0, # dataset seed
-                 noise_sigma: float = 50.0, # AWGN σ (0-255) of task "awgn"
-                ) -> Dataset:
-    "The training or held-out data of one NCFL task (Table 7's columns), items {lq, hq, ...}."
-    if task not in NCFL_TASKS: raise ConfigError(f"task: unknown NCFL task {task!r}; expected one of {', '.join(NCFL_TASKS)}")
-    if task == "real_compressed": return PairedClipDataset(split=split, n_frames=n_frames, crop=crop, length=length, seed=seed)
-    kwargs = {"sigma": noise_sigma} if task == "awgn" else {}
-    return RestorationDataset("denoise" if task == "awgn" else task, split, n_frames, crop, length, seed, **kwargs)
-
-@torch.no_grad()
-def evaluate_ncfl(model: NCFL, # the trained model (put in eval mode here)
-                  dataset: Dataset, # items {lq, hq}
-                 ) -> dict: # {"psnr", "ssim", "bpp", "psnr_input"} averaged over items (PSNR over all frames, RGB)
-    "Restore every item of `dataset` and score it against the clean clip."
-    was_training = model.training; model.eval()
-    scores = {"psnr": [], "ssim": [], "bpp": [], "psnr_input": []}
-    try:
-        for i in range(len(dataset)):
-            item = dataset[i]
-            lq, hq = item["lq"][None], item["hq"][None]
-            out = model(lq.to(next(model.parameters()).device))
-            restored = out.restored.cpu().clamp(0, 1)
-            scores["psnr"].append(float(psnr(restored, hq))); scores["ssim"].append(float(ssim(restored, hq)))
-            scores["bpp"].append(float(bits_per_pixel(out.bits.cpu(), lq.shape))); scores["psnr_input"].append(float(psnr(lq.clamp(0, 1), hq)))
-    finally:
-        model.train(was_training)
-    return {k: float(np.mean(v)) for k, v in scores.items()}
-
-# %% ../nbs/52_ncfl.ipynb #84eb062a
-class ExperimentResult(NamedTuple):
-    "What `run_ncfl_experiment` returns."
-    model: NCFL # the trained model
-    metrics: dict # held-out scores: psnr, ssim, bpp, psnr_input
-    history: list # the training log of both stages (stage 2 steps continue the count)
-    timings: dict # seconds: data, flow, stage1, stage2, eval
-
-def run_ncfl_experiment(cfg: NCFLConfig, # the row's configuration (its `task` picks the data)
-                        iters: int, # updates of the two stages together
-                        batch_size: int, # clips per update
-                        crop: int, # square crop of the training and evaluation windows
-                        n_frames: int, # window length T
-                        n_train: int, # training windows
-                        n_eval: int, # held-out windows scored at the end
-                        noise_sigma: float = 50.0, # AWGN σ (0-255) of task "awgn"
-                        seed: int = 0, # weights, data and batch order
-                        device: str = "cpu", # where to train
-                        lr: float = 1e-3, # Adam learning rate
-                        stage1_fraction: float = 0.5, # share of `iters` spent in stage 1
-                        flow_pretrain_steps: int | None = None, # flow pre-training steps (default iters // 2)
-                        checkpoint=None, # if given, save the trained model there (restorekit.train.save_checkpoint)
-                        preset: str = "", # preset name stored in the checkpoint
-                       ) -> ExperimentResult:
-    "Train one NCFL configuration on its task (flow pre-training, two stages) and score it on held-out windows."
-    t0 = time.perf_counter()
-    torch.manual_seed(seed)
-    model = NCFL(cfg)
-    train_set = ncfl_dataset(cfg.task, "train", n_frames, crop, n_train, seed, noise_sigma)
-    eval_set = ncfl_dataset(cfg.task, "eval", n_frames, crop, n_eval, seed, noise_sigma)
-    clean = torch.stack([train_set[i]["hq"] for i in range(min(n_train, 16))])
-    timings = {"data": time.perf_counter() - t0}; t0 = time.perf_counter()
-    pretrain_flow(model, clean, steps=iters // 2 if flow_pretrain_steps is None else flow_pretrain_steps, seed=seed,
-                  crop=crop, batch_size=min(4, batch_size * 2))
-    timings["flow"] = time.perf_counter() - t0; t0 = time.perf_counter()
-    train_cfg = TrainConfig(steps=iters, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=False,
-                            log_every=max(1, iters // 20), grad_clip=1.0)
-    first, second = train_ncfl(model, train_set, train_cfg, stage1_steps=round(iters * stage1_fraction))
-    history = (first.history if first else []) + [{**h, "step": h["step"] + (first.final_step if first else 0)} for h in (second.history if second else [])]
-    timings["train"] = time.perf_counter() - t0; t0 = time.perf_counter()
-    metrics = evaluate_ncfl(model, eval_set)
-    timings["eval"] = time.perf_counter() - t0
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, model, step=iters, config=train_cfg, extra={"model": "ncfl", "config": cfg.to_dict(), "task": cfg.task,
-                                                                           "preset": preset, "metrics": metrics})
-    return ExperimentResult(model, metrics, history, timings)
 
 # %% ../nbs/52_ncfl.ipynb #ddf69f02
 def count_flops(model: NCFL, # the model (evaluated in eval mode, no grad)
@@ -406,19 +249,3 @@ def count_flops(model: NCFL, # the model (evaluated in eval mode, no grad)
         parts = name.split(".")
         if len(parts) == 2: by_module[parts[1]] = sum(ops.values()) / (b * t)
     return {"total": total, "per_frame": total / (b * t), "per_frame_pixel": total / (b * t * h * w), "by_module": by_module}
-
-# %% ../nbs/52_ncfl.ipynb #0cab954e
-def features_to_rgb(features: dict, # name -> feature map `(C, H, W)`; all share C
-                   ) -> dict: # name -> `(H, W, 3)` image in [0, 1]
-    "Project feature maps onto their 3 shared principal components and scale them (1st–99th percentile) to RGB."
-    if not features: raise ShapeError("features: expected at least one (C, H, W) feature map")
-    for name, f in features.items():
-        if f.dim() != 3 or f.shape[0] < 3: raise ShapeError(f"features[{name!r}]: expected (C, H, W) with C >= 3, got {tuple(f.shape)}")
-    vecs = {n: f.detach().flatten(1).T.double() for n, f in features.items()}
-    allv = torch.cat(list(vecs.values()))
-    mean = allv.mean(0)
-    basis = torch.linalg.svd(allv - mean, full_matrices=False).Vh[:3].T
-    proj = {n: (v - mean) @ basis for n, v in vecs.items()}
-    allp = torch.cat(list(proj.values()))
-    lo, hi = allp.quantile(0.01, dim=0), allp.quantile(0.99, dim=0)
-    return {n: ((p - lo) / (hi - lo).clamp(min=1e-12)).clamp(0, 1).float().reshape(*features[n].shape[1:], 3) for n, p in proj.items()}

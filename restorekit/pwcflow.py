@@ -14,11 +14,10 @@ from .guard import OptionError
 from .costvol import cost_volume
 from .flow import FlowEstimator, register_estimator
 from .layers import evaluation_mode
-from .train import load_checkpoint, save_checkpoint
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['PWCLite', 'LearnedFlow', 'pwclite_kwargs', 'save_flow_net', 'load_flow_net']
+__all__ = ['RAFT_STANDIN', 'PWCLite', 'LearnedFlow', 'pwclite_kwargs']
 
 # %% ../nbs/30_pwcflow.ipynb #0239457e
 def _conv(a: int, b: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
@@ -118,29 +117,14 @@ def pwclite_kwargs(net: PWCLite) -> dict:
                 width=net.project[0].out_channels, hidden=[blk[0].out_channels for blk in est],
                 context=net.context is not None, iters=net.iters, in_channels=net.in_channels)
 
-def save_flow_net(path, # file to write (atomically)
-                  net: PWCLite, # the trained net
-                  **extra, # stored next to it (e.g. variant, task, preset, metrics)
-                 ):
-    "Write `net`'s weights and architecture to `path` with `restorekit.train.save_checkpoint`."
-    return save_checkpoint(path, net, extra={"model": "pwclite", "config": pwclite_kwargs(net), **extra})
+RAFT_STANDIN = {"iters": 3, "hidden": (96, 64, 32)} # PWCLite overrides of the iterative, wider stand-in for RAFT
 
-def load_flow_net(path, # a file written by `save_flow_net`
-                  device="cpu", # where to put the net
-                 ) -> PWCLite:
-    "Rebuild the `PWCLite` saved at `path` (eval mode)."
-    ckpt = load_checkpoint(path)
-    net = PWCLite(**ckpt["extra"]["config"])
-    net.load_state_dict(ckpt["model"])
-    return net.to(device).eval()
-
-def _pwclite_estimator(checkpoint=None, # a `save_flow_net` file
-                       model: nn.Module | None = None, # or an already trained net
-                       device="cpu", # device of a net loaded from `checkpoint`
+def _pwclite_estimator(model: nn.Module | None = None, # a trained PWCLite (e.g. `load_model(path, expected_kind="pwclite").model`)
                        name: str = "pwclite", # the name reports use
                       ) -> LearnedFlow:
-    if (checkpoint is None) == (model is None):
-        raise ConfigError("get_estimator('pwclite'): pass exactly one of checkpoint=<path written by save_flow_net> or model=<trained PWCLite>")
-    return LearnedFlow(model if model is not None else load_flow_net(checkpoint, device), name=name)
+    if model is None:
+        raise ConfigError("get_estimator('pwclite'): expected model=<trained PWCLite>; a saved one loads with "
+                          "restorekit.checkpoint.load_model(path, expected_kind='pwclite').model")
+    return LearnedFlow(model, name=name)
 
 register_estimator("pwclite", _pwclite_estimator, overwrite=True)

@@ -15,22 +15,29 @@ import torch.nn.functional as F
 from .core import ConfigError, ShapeError, check_frames
 
 # %% auto #0
-__all__ = ['QUANT_MODES', 'QUANT_KINDS', 'LIKELIHOOD_BOUND', 'SIGMA_MIN', 'adaptive_quantize', 'quantize',
-           'laplace_log_likelihood', 'laplace_likelihood', 'rate_bits', 'LatentPrior', 'PriorModel', 'FactorizedPrior',
-           'CompressionOutput', 'NeuralCompression']
+__all__ = ['QUANT_MODES', 'QUANT_KINDS', 'LIKELIHOOD_BOUND', 'SIGMA_MIN', 'check_finite', 'positive_step', 'adaptive_quantize',
+           'quantize', 'laplace_log_likelihood', 'laplace_likelihood', 'rate_bits', 'LatentPrior', 'PriorModel',
+           'FactorizedPrior', 'CompressionOutput', 'NeuralCompression']
 
 # %% ../nbs/50_quant.ipynb #c62c9c61
 QUANT_MODES = ("ste", "round", "noise")
 QUANT_KINDS = ("adaptive", "fixed", "none")
 
-def _finite(x: torch.Tensor, name: str) -> torch.Tensor:
+def check_finite(x: torch.Tensor, # any tensor
+                 name: str, # how the error names it
+                ) -> torch.Tensor: # `x` itself
+    "`x` if every value is finite; a `ShapeError` naming it otherwise."
     if not torch.isfinite(x).all():
         raise ShapeError(f"{name}: contains NaN or infinite values; expected finite latents / parameters")
     return x
 
-def _positive_step(q, like: torch.Tensor, name: str = "q") -> torch.Tensor:
+def positive_step(q, # quantization step(s): a number or a tensor broadcastable to `like`
+                  like: torch.Tensor, # the tensor whose dtype and device the step takes
+                  name: str = "q", # how the error names it
+                 ) -> torch.Tensor:
+    "`q` as a tensor like `like`; a `ShapeError` unless every step is finite and > 0."
     q = torch.as_tensor(q, dtype=like.dtype, device=like.device)
-    _finite(q, name)
+    check_finite(q, name)
     if (q <= 0).any():
         raise ShapeError(f"{name}: expected quantization steps > 0, got a minimum of {float(q.min()):.3g}")
     return q
@@ -44,8 +51,8 @@ def adaptive_quantize(e: torch.Tensor, # latent, any shape (e.g. `(B, C, H, W)`)
     "Eq. 2: ê = round((e − μ)/q)·q + μ, with a training surrogate for the rounding."
     if mode not in QUANT_MODES:
         raise ConfigError(f"mode: expected one of {QUANT_MODES}, got {mode!r}")
-    _finite(e, "e"); mu = _finite(torch.as_tensor(mu, dtype=e.dtype, device=e.device), "mu")
-    q = _positive_step(q, e)
+    check_finite(e, "e"); mu = check_finite(torch.as_tensor(mu, dtype=e.dtype, device=e.device), "mu")
+    q = positive_step(q, e)
     if mode == "noise":
         u = torch.rand(torch.broadcast_shapes(e.shape, q.shape), generator=generator, dtype=e.dtype,
                        device=generator.device if generator is not None else e.device).to(e.device)
@@ -68,10 +75,10 @@ def quantize(e: torch.Tensor, # latent, any shape
     if kind == "adaptive":
         return adaptive_quantize(e, mu, q, mode, generator), q
     if kind == "fixed":
-        step = _positive_step(float(fixed_step), e, "fixed_step")
+        step = positive_step(float(fixed_step), e, "fixed_step")
         return adaptive_quantize(e, mu, step, mode, generator), step
     if kind == "none":
-        return _finite(e, "e"), None
+        return check_finite(e, "e"), None
     raise ConfigError(f"kind: expected one of {QUANT_KINDS}, got {kind!r}")
 
 # %% ../nbs/50_quant.ipynb #3d75f996
@@ -79,12 +86,12 @@ LIKELIHOOD_BOUND = 1e-9   # smallest probability an element may get (≈ 29.9 bi
 SIGMA_MIN = 1e-6          # σ is clamped below at this value before the likelihood is evaluated
 
 def _laplace_args(e_hat, mu, sigma, q):
-    _finite(e_hat, "e_hat")
-    mu = _finite(torch.as_tensor(mu, dtype=e_hat.dtype, device=e_hat.device), "mu")
-    sigma = _finite(torch.as_tensor(sigma, dtype=e_hat.dtype, device=e_hat.device), "sigma")
+    check_finite(e_hat, "e_hat")
+    mu = check_finite(torch.as_tensor(mu, dtype=e_hat.dtype, device=e_hat.device), "mu")
+    sigma = check_finite(torch.as_tensor(sigma, dtype=e_hat.dtype, device=e_hat.device), "sigma")
     if (sigma < 0).any():
         raise ShapeError(f"sigma: expected Laplace scales >= 0, got a minimum of {float(sigma.min()):.3g}")
-    return mu, sigma.clamp(min=SIGMA_MIN), _positive_step(q, e_hat)
+    return mu, sigma.clamp(min=SIGMA_MIN), positive_step(q, e_hat)
 
 def laplace_log_likelihood(e_hat: torch.Tensor, # quantized latent ê, any shape
                            mu: torch.Tensor, # Laplace location μ, broadcastable to `e_hat`
@@ -280,7 +287,7 @@ class NeuralCompression(nn.Module):
         self._check_context(context, x)
         e = self.encoder(x)
         if self.kind == "none":
-            return CompressionOutput(self.decoder(e), e, _finite(e, "e"), None, e.new_zeros(()))
+            return CompressionOutput(self.decoder(e), e, check_finite(e, "e"), None, e.new_zeros(()))
         mode = self.mode if self.training else "round"
         z = self.hyper_encoder(e)
         z_hat, z_bits = self.factorized(z, mode, generator)

@@ -13,14 +13,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
+from .kinds import ModelSpec, flow_net_arch, flow_net_from_arch, flow_net_multiple, register_model_kind
 from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows, pair_flows, unwrap_model
 from .warp import resize_flow, warp
 
 # %% auto #0
 __all__ = ['FLOW_NETS', 'LEARNED_FLOW_NETS', 'S2SVRConfig', 'ConvGRU', 'ResConvGRU', 'motion_compensate', 'attention_window',
            'LocalAttention', 'build_flow_estimator', 'upscale', 'S2SVR', 'count_parameters', 'SlidingWindowVR',
-           'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups', 'save_s2svr', 'load_s2svr',
-           'evaluate_restorer']
+           'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups']
 
 # %% ../nbs/32_s2svr.ipynb #b0b22c80
 FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
@@ -149,8 +149,7 @@ def build_flow_estimator(name: str, # one of FLOW_NETS
         from restorekit.pwcflow import PWCLite
         return PWCLite()
     if name == "raft":                                   # the iterative, wider PWC-lite that stands in for RAFT
-        from restorekit.pwcflow import PWCLite
-        from restorekit.unsupflow import RAFT_STANDIN
+        from restorekit.pwcflow import RAFT_STANDIN, PWCLite
         return PWCLite(**RAFT_STANDIN)
     from restorekit.flow import get_estimator
     return get_estimator("farneback" if name == "farneback" else DEFAULT_ESTIMATOR)
@@ -289,6 +288,12 @@ def build_model(cfg: S2SVRConfig, # the configuration; `propagation` picks the m
     "`S2SVR` for propagation='seq2seq', `SlidingWindowVR` for 'sliding_window'."
     return (S2SVR if cfg.propagation == "seq2seq" else SlidingWindowVR)(cfg, flow_net=flow_net)
 
+# %% ../nbs/32_s2svr.ipynb #05634b74
+register_model_kind(ModelSpec(
+    "s2svr", (S2SVR, SlidingWindowVR), S2SVRConfig, lambda cfg, arch: build_model(cfg, flow_net=flow_net_from_arch(arch)),
+    lambda model, clip: model(clip), multiple=lambda m: flow_net_multiple(m.flow_net), scale=lambda m: m.cfg.scale,
+    arch=lambda m: flow_net_arch(m.flow_net)))
+
 # %% ../nbs/32_s2svr.ipynb #91f242a7
 def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     "Mean of sqrt((pred - target)² + eps²): a smooth L1."
@@ -307,53 +312,3 @@ def s2svr_param_groups(lr: float = 2e-4, # learning rate of the restoration netw
                       ): # param_groups(model) -> list of dicts, for restorekit.train.train
     "Parameter groups with a separate (smaller) learning rate for an in-graph flow network (`layers.flow_param_groups`)."
     return lambda model: flow_param_groups(model, unwrap_model(model).flow_net, lr, flow_lr)
-
-def save_s2svr(path, # checkpoint file to write (atomically)
-               model: nn.Module, # S2SVR or SlidingWindowVR
-               task: str, # the task it was trained for
-               preset: str = "", # the preset of the run, if any
-               metrics: dict | None = None, # evaluation metrics to store with it
-              ):
-    "Write a model checkpoint with the conventions of restorekit (model name, config, task, preset, metrics)."
-    from restorekit.train import save_checkpoint
-    extra = {"model": type(model).__name__, "config": model.cfg.to_dict(), "task": task, "preset": preset, "metrics": dict(metrics or {})}
-    if type(model.flow_net).__name__ == "PWCLite":
-        from restorekit.pwcflow import pwclite_kwargs
-        extra["flow_net_config"] = pwclite_kwargs(model.flow_net)
-    return save_checkpoint(path, model, extra=extra)
-
-def load_s2svr(path, # a checkpoint written by `save_s2svr`
-               flow_net=None, # the flow module/estimator to plug in (classical ones are rebuilt from the config)
-              ) -> nn.Module:
-    "Rebuild the model of a checkpoint and load its weights."
-    from restorekit.train import load_checkpoint
-    ckpt = load_checkpoint(path)
-    cfg = S2SVRConfig.from_dict(ckpt["extra"]["config"])
-    if flow_net is None and "flow_net_config" in ckpt["extra"]:
-        from restorekit.pwcflow import PWCLite
-        flow_net = PWCLite(**ckpt["extra"]["flow_net_config"])
-    elif flow_net is None and cfg.flow_net in LEARNED_FLOW_NETS: flow_net = build_flow_estimator(cfg.flow_net)
-    model = build_model(cfg, flow_net=flow_net)
-    model.load_state_dict(ckpt["model"])
-    return model
-
-# %% ../nbs/32_s2svr.ipynb #a5efc26d
-def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR
-                      dataset, # items with "lq" `(T, 3, h, w)` and "hq" `(T, 3, s·h, s·w)` (e.g. a RestorationDataset eval split)
-                      device="cpu", # where to run the model
-                     ) -> dict: # psnr, ssim, psnr_input, ssim_input, delta_psnr, delta_ssim
-    "Mean PSNR/SSIM of the model's outputs and of the (enlarged) inputs over every item of `dataset`."
-    from restorekit.metrics import psnr, ssim
-    was_training = model.training
-    model.eval(); rows = []
-    try:
-        with torch.no_grad():
-            for item in dataset:
-                lq, hq = item["lq"].to(device), item["hq"].to(device)
-                out = model(lq[None])[0].clamp(0, 1)
-                base = upscale(lq, model.cfg.scale).clamp(0, 1)
-                rows.append([psnr(out, hq).item(), ssim(out, hq).item(), psnr(base, hq).item(), ssim(base, hq).item()])
-    finally:
-        model.train(was_training)
-    p, s, p0, s0 = torch.tensor(rows, dtype=torch.float64).mean(0).tolist()
-    return {"psnr": p, "ssim": s, "psnr_input": p0, "ssim_input": s0, "delta_psnr": p - p0, "delta_ssim": s - s0}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from .blindspot import CentralMaskedConv2d, DilatedBlock
 from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .flownet import PyramidFlowNet
+from .kinds import ModelSpec, register_model_kind
 from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows
 from .warp import warp
 
@@ -209,6 +211,12 @@ class STBN(nn.Module):
         mean, log_var = self.prior(clip, flows_t_to_prev, flows_t_to_next)
         if log_var is None: return mean
         return posterior_mean(mean, log_var, clip, self.cfg.noise_sigma if noise_sigma is None else noise_sigma)
+
+# %% ../nbs/41_stbn.ipynb #f605faaf
+register_model_kind(ModelSpec(
+    "stbn", (STBN,), STBNConfig, lambda cfg, arch: STBN(cfg), lambda model, clip, noise_sigma=None: model(clip, noise_sigma=noise_sigma),
+    multiple=lambda m: math.lcm(m.cfg.patch_size if m.cfg.srfe else 1, 2 ** (m.cfg.flow_levels - 1) if m.flownet is not None else 1),
+    options=("noise_sigma",)))
 
 # %% ../nbs/41_stbn.ipynb #6d583143
 def self_supervised_l2_loss(mean: torch.Tensor, # blind-spot prediction, any shape

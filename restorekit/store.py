@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import RestoreKitError, atomic_write_text
-from .train import code_version  # the one definition of a run's code version, shared with training checkpoints
+from .core import code_version  # the one definition of a run's code version, shared with every checkpoint
 
 # %% auto #0
 __all__ = ['RUNS_FILE', 'LOCK_FILE', 'params_hash', 'config_dir', 'results_dir', 'StoreLockedError', 'Run', 'read_runs',

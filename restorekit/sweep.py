@@ -25,7 +25,7 @@ from pathlib import Path
 from .core import ConfigError, RestoreKitError, atomic_write_bytes, atomic_write_text
 from .registry import TABLES, AblationTable, get_table
 from .store import ResultsStore, StoreLockedError, config_dir, params_hash, results_dir
-from .train import code_version
+from .core import code_version
 
 # %% auto #0
 __all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'ALPHA', 'CPU_BUDGET', 'RecordError', 'library_versions', 'write_record',
@@ -42,7 +42,6 @@ class RecordError(RestoreKitError, ValueError):
 def library_versions() -> dict:
     "Versions of Python and the libraries a result depends on."
     import numpy, torch
-    import restorekit
     out = {"python": platform.python_version(), "restorekit": code_version(), "torch": torch.__version__, "numpy": numpy.__version__}
     for name in ("cv2", "skimage"):
         mod = sys.modules.get(name)

@@ -9,7 +9,6 @@ import io
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -25,20 +24,16 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
-from .core import ConfigError, RestoreKitError, atomic_write_bytes, seed_everything
+from .core import CheckpointError, ConfigError, RestoreKitError, atomic_write_bytes, code_version, seed_everything
 from .guard import OptionError, load_failure
 from .layers import evaluation_mode, unwrap_model
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'CheckpointError', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer',
-           'make_scheduler', 'seed_worker', 'make_loader', 'code_version', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'init_distributed', 'TrainState', 'Callback',
-           'TrainResult', 'train']
+__all__ = ['OPTIMIZERS', 'SCHEDULES', 'TrainingError', 'TrainConfig', 'lr_factor', 'make_optimizer', 'make_scheduler',
+           'seed_worker', 'make_loader', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
+           'restore_checkpoint', 'init_distributed', 'TrainState', 'Callback', 'TrainResult', 'train']
 
 # %% ../nbs/10_train.ipynb #c0371618
-class CheckpointError(RestoreKitError, OSError):
-    "A checkpoint file is missing, truncated, not a restorekit checkpoint or from a different run."
-
 class TrainingError(RestoreKitError, RuntimeError):
     "The loss function returned something that is not a finite scalar loss."
 
@@ -185,20 +180,6 @@ def make_loader(dataset: Dataset, # a map-style dataset
 
 # %% ../nbs/10_train.ipynb #6a35382a
 _FORMAT = "restorekit-checkpoint"
-
-def code_version() -> str:
-    "restorekit's version, plus `+g<commit>` (and `.dirty`) when it runs from a git checkout."
-    from restorekit import __version__
-    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    def git(*args):
-        return subprocess.run(["git", "-C", str(here), *args], capture_output=True, text=True, timeout=10)
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        if head.returncode != 0 or not head.stdout.strip(): return __version__
-        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
-        return f"{__version__}+g{head.stdout.strip()}{'.dirty' if dirty else ''}"
-    except (OSError, subprocess.SubprocessError):
-        return __version__
 
 def rng_state() -> dict:
     "The global torch, CUDA, NumPy and Python random states, as tensors and plain values."
@@ -368,6 +349,7 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
           resume: bool = True, # continue from ckpt_path if it exists
           callbacks=None, # Callback objects or functions of TrainState (called after each step)
           param_groups=None, # param_groups(model) -> parameters or param-group dicts; default model.parameters()
+          ckpt_extra: Mapping | None = None, # metadata written into every checkpoint's `extra` (e.g. which model and run it is)
          ) -> TrainResult:
     "Train `model` for `cfg.steps` updates of `loss_fn` on seeded batches of `dataset`, with checkpoints, evaluation and DDP."
     if not isinstance(cfg, TrainConfig): raise ConfigError(f"cfg: expected a TrainConfig, got {type(cfg).__name__}")
@@ -418,7 +400,8 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
         if world > 1: dist.all_gather_object(states, rng_state())
         else: states = [rng_state()]
         if rank == 0:
-            extra = {"train": {"history": history, "evals": evals, "window": window, "last_eval": last_eval}, "metrics": evals[-1] if evals else {}}
+            extra = {**dict(ckpt_extra or {}), "train": {"history": history, "evals": evals, "window": window, "last_eval": last_eval},
+                     "metrics": evals[-1] if evals else {}}
             save_checkpoint(ckpt_path, model, optimizer, scheduler, state.step, extra=extra, config=cfg, rng=states)
         if world > 1: dist.barrier()
 

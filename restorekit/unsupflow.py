@@ -5,33 +5,18 @@
 # %% ../nbs/31_unsupflow.ipynb #1e918978
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
-import tempfile
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_flow, check_frames
-from .data import RestorationDataset
-from .degrade import degrade
-from .flow import FlowEstimator, get_estimator
-from .layers import DEFAULT_ESTIMATOR
-from .metrics import epe
-from .pwcflow import LearnedFlow, PWCLite, load_flow_net, save_flow_net
-from .synthetic import stereo_motorcycle
-from .train import Callback, TrainConfig, train
 from .warp import occlusion_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['VARIANTS', 'FLOW_PRESETS', 'RAFT_STANDIN', 'photometric_loss', 'smoothness_loss', 'distillation_loss',
-           'FlowLossWeights', 'floor_visible', 'unsupervised_flow_loss', 'FlowLoss', 'FlowPreset', 'make_flow_net',
-           'train_flow_nets', 'flow_epe_synthetic', 'flow_epe_stereo', 'flow_epe_table', 'format_epe_table',
-           'alignment_figure', 'trained_flow_estimator']
+__all__ = ['photometric_loss', 'smoothness_loss', 'distillation_loss', 'FlowLossWeights', 'floor_visible', 'level_weights',
+           'unsupervised_flow_loss']
 
 # %% ../nbs/31_unsupflow.ipynb #11326b80
 def _ssim_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -137,7 +122,10 @@ def floor_visible(occ: torch.Tensor, # occlusion masks `(B, 1, H, W)`, 1 = occlu
     keep = (1 - occ).flatten(1).mean(1) >= min_visible
     return occ * keep.view(-1, 1, 1, 1).to(occ.dtype)
 
-def _level_weights(n: int, decay: float) -> list:
+def level_weights(n: int, # pyramid levels, coarse to fine
+                  decay: float, # weight ratio between a level and the next finer one
+                 ) -> list: # n weights summing to 1, the finest the largest
+    "Normalised per-level loss weights that decay geometrically towards the coarse levels."
     w = [decay ** (n - 1 - i) for i in range(n)]
     return [x / sum(w) for x in w]
 
@@ -155,7 +143,7 @@ def unsupervised_flow_loss(net: nn.Module, # a flow net `net(ref, other, all_lev
     use_mask = weights.occlusion if mask_occlusion is None else (mask_occlusion and weights.occlusion)
     ph = ssim = sm = 0.0
     visible = 1.0
-    for lw, flows in zip(_level_weights(len(levels), weights.level_decay), levels):
+    for lw, flows in zip(level_weights(len(levels), weights.level_decay), levels):
         fwd, bwd = flows[:b], flows[b:]
         occ = None
         if use_mask:
@@ -174,242 +162,3 @@ def unsupervised_flow_loss(net: nn.Module, # a flow net `net(ref, other, all_lev
         loss = loss + weights.w_dis * dis
         logs["dis"] = float(dis.detach())
     return loss, logs
-
-# %% ../nbs/31_unsupflow.ipynb #08845708
-VARIANTS = ("teacher", "student", "student_nodistill", "supervised")
-
-class FlowLoss(Callback):
-    "`loss_fn(model, batch)` for `restorekit.train.train` (pass it as a callback too, for the warm-up): one of `VARIANTS`' objectives."
-    def __init__(self, variant: str, # one of `VARIANTS`
-                 teacher: nn.Module | None = None, # the frozen teacher (variant "student")
-                 weights: FlowLossWeights = FlowLossWeights(), # the loss weights
-                ):
-        if variant not in VARIANTS: raise ConfigError(f"FlowLoss variant: unknown {variant!r}; expected one of {', '.join(VARIANTS)}")
-        if (variant == "student") != (teacher is not None):
-            raise ConfigError(f"FlowLoss: variant {variant!r} {'needs' if variant == 'student' else 'takes no'} teacher")
-        self.variant, self.weights = variant, weights
-        self.teacher = teacher.eval().requires_grad_(False) if teacher is not None else None
-        self.mask_occlusion = True # switched off by `on_step_begin` during the warm-up
-
-    def on_step_begin(self, state):
-        "Occlusion masking only from step `occlusion_warmup · steps` on (the same rule for every variant)."
-        self.mask_occlusion = state.step >= round(self.weights.occlusion_warmup * state.cfg.steps)
-
-    def __call__(self, model, batch):
-        hq, lq = batch["hq"], batch["lq"]
-        if self.variant == "supervised":
-            flows = model(hq[:, 0], hq[:, 1], all_levels=True)
-            gt = batch["flow_fwd"][:, 0]
-            err = [epe(f, gt) for f in flows]
-            loss = sum(w * e for w, e in zip(_level_weights(len(flows), self.weights.level_decay), err))
-            return loss, {"epe": float(err[-1].detach())}
-        if self.variant == "teacher": return unsupervised_flow_loss(model, hq[:, 0], hq[:, 1], self.weights, None, self.mask_occlusion)
-        teacher_flows = None
-        if self.variant == "student":
-            with torch.no_grad():
-                both = self.teacher(torch.cat([hq[:, 0], hq[:, 1]]), torch.cat([hq[:, 1], hq[:, 0]]))
-            teacher_flows = both.chunk(2)
-        return unsupervised_flow_loss(model, lq[:, 0], lq[:, 1], self.weights, teacher_flows, self.mask_occlusion)
-
-# %% ../nbs/31_unsupflow.ipynb #67875889
-@dataclass
-class FlowPreset:
-    "Sizes of one `train_flow_nets` run."
-    steps: int # optimiser steps per net
-    batch_size: int # frame pairs per step
-    crop: int # HQ crop (LQ is crop/scale for SR)
-    lr: float = 3e-3 # peak Adam learning rate (cosine to 5 %)
-    levels: int = 4 # PWCLite pyramid levels
-    channels: tuple = (16, 32, 48, 64) # PWCLite encoder widths
-    hidden: tuple = (64, 48, 32) # PWCLite estimator widths
-    radius: int = 3 # cost-volume radius
-
-FLOW_PRESETS = {
-    "tiny": FlowPreset(steps=12, batch_size=2, crop=32, levels=3, channels=(8, 12, 16), hidden=(16, 16)),
-    "smoke": FlowPreset(steps=60, batch_size=4, crop=48, levels=3, channels=(12, 16, 24), hidden=(32, 24)),
-    "cpu": FlowPreset(steps=300, batch_size=4, crop=48, levels=3, channels=(16, 24, 32), hidden=(32, 32)),
-}
-
-def _preset(preset) -> FlowPreset:
-    if isinstance(preset, FlowPreset): return preset
-    if preset not in FLOW_PRESETS: raise ConfigError(f"preset: unknown {preset!r}; expected one of {', '.join(FLOW_PRESETS)} or a FlowPreset")
-    return FLOW_PRESETS[preset]
-
-def make_flow_net(preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
-                  seed: int = 0, # initialisation seed
-                  **overrides, # PWCLite arguments that replace the preset's (e.g. iters=3)
-                 ) -> PWCLite:
-    "A freshly initialised `PWCLite` of the preset's size."
-    p = _preset(preset)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return PWCLite(**{**dict(levels=p.levels, channels=p.channels, hidden=p.hidden, radius=p.radius), **overrides})
-
-# %% ../nbs/31_unsupflow.ipynb #9b499bb0
-_KEY_MODULES = ("costvol", "data", "degrade", "pwcflow", "synthetic", "train", "unsupflow", "video", "warp")
-
-def _code_digest() -> str:
-    "SHA-1 of the source files of the modules a trained flow net depends on."
-    import importlib
-    h = hashlib.sha1()
-    for name in _KEY_MODULES:
-        h.update(Path(importlib.import_module(f"restorekit.{name}").__file__).read_bytes())
-    return h.hexdigest()
-
-def _cache_file(cache_dir, variant, task, preset: FlowPreset, seed, weights, degrade_kwargs, overrides, sources) -> Path:
-    key = json.dumps([variant, task, asdict(preset), seed, asdict(weights), degrade_kwargs, overrides, list(sources), _code_digest()],
-                     sort_keys=True, default=str)
-    root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "restorekit_unsupflow"
-    return root / f"{variant}-{task}-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
-
-def train_flow_nets(preset="tiny", # a key of `FLOW_PRESETS` or a `FlowPreset`
-                    seed: int = 0, # data order, crops and initialisation
-                    task: str = "denoise", # degradation the students see (a `restorekit.degrade.TASKS` key)
-                    variants: tuple = VARIANTS, # which nets to train ("student" implies "teacher")
-                    cache_dir=None, # where trained nets are kept; None = a folder in the system temp dir
-                    weights: FlowLossWeights = FlowLossWeights(), # the loss weights
-                    net_overrides: dict | None = None, # PWCLite arguments for every net (e.g. {"iters": 3})
-                    sources: tuple = ("synthetic", "bikes", "carphone"), # training clips of the unsupervised nets
-                    progress: bool = False, # tqdm bars
-                    **degrade_kwargs, # overrides of the task's degradation (e.g. sigma=50)
-                   ) -> dict: # variant -> trained PWCLite (eval mode)
-    "Train (or load from the cache) the teacher, the students with and without distillation and the supervised net."
-    p, overrides = _preset(preset), dict(net_overrides or {})
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown: raise ConfigError(f"variants: unknown {unknown}; expected some of {', '.join(VARIANTS)}")
-    order = [v for v in VARIANTS if v in variants or (v == "teacher" and "student" in variants)]
-    nets = {}
-    for i, variant in enumerate(order):
-        used = ("synthetic",) if variant == "supervised" else tuple(sources)
-        path = _cache_file(cache_dir, variant, task, p, seed, weights, degrade_kwargs, overrides, used)
-        if path.exists():
-            nets[variant] = load_flow_net(path); continue
-        data = RestorationDataset(task, "train", n_frames=2, crop=p.crop, length=p.steps * p.batch_size, seed=seed,
-                                  sources=used, **degrade_kwargs)
-        net = make_flow_net(p, seed, **overrides)
-        cfg = TrainConfig(steps=p.steps, batch_size=p.batch_size, lr=p.lr, schedule="cosine", min_lr=p.lr / 20,
-                          grad_clip=10.0, log_every=max(1, p.steps // 20), seed=seed, progress=progress)
-        loss = FlowLoss(variant, nets["teacher"] if variant == "student" else None, weights)
-        result = train(net, loss, data, cfg, callbacks=[loss])
-        save_flow_net(path, net.eval(), variant=variant, task=task, seed=seed, preset=asdict(p), sources=list(used),
-                      history=result.history, wall_time=result.wall_time)
-        nets[variant] = net
-    return {v: nets[v] for v in order if v in variants}
-
-# %% ../nbs/31_unsupflow.ipynb #f97d54eb
-def _estimate(estimator, ref: torch.Tensor, other: torch.Tensor, size) -> torch.Tensor:
-    "Flow of `estimator` (a FlowEstimator or a flow net) on `(B, 3, h, w)` pairs, resized to `size` if needed."
-    if isinstance(estimator, nn.Module): estimator = LearnedFlow(estimator)
-    flow = estimator(ref, other)
-    return resize_flow(flow, size) if tuple(flow.shape[-2:]) != tuple(size) else flow
-
-def flow_epe_synthetic(estimator, # a `FlowEstimator`, a flow net or a `get_estimator` name
-                       task: str = "denoise", # degradation of the degraded input
-                       degraded: bool = True, # estimate on the degraded (LQ) pair instead of the clean one
-                       n_pairs: int = 8, # held-out synthetic pairs
-                       crop: int = 96, # HQ size of each pair
-                       seed: int = 0, # which held-out pairs
-                       **degrade_kwargs, # overrides of the task's degradation
-                      ) -> dict: # {"epe": all pixels, "epe_noc": non-occluded pixels}, HQ pixels
-    "End-point error of `estimator` on held-out synthetic pairs with exact flow, from clean or degraded frames."
-    if isinstance(estimator, str): estimator = get_estimator(estimator)
-    data = RestorationDataset(task, "eval", n_frames=2, crop=crop, length=n_pairs, seed=seed, sources=("synthetic",), **degrade_kwargs)
-    items = [data[i] for i in range(n_pairs)]
-    frames = torch.stack([it["lq" if degraded else "hq"] for it in items])
-    gt, occ = torch.cat([it["flow_fwd"] for it in items]), torch.cat([it["occ_fwd"] for it in items])
-    flow = _estimate(estimator, frames[:, 0], frames[:, 1], gt.shape[-2:])
-    return {"epe": float(epe(flow, gt)), "epe_noc": float(epe(flow, gt, 1 - occ))}
-
-def flow_epe_stereo(estimator, # a `FlowEstimator`, a flow net or a `get_estimator` name
-                    task: str = "denoise", # degradation of the degraded input
-                    degraded: bool = True, # estimate on the degraded pair
-                    scale: float = 0.25, # size of the Middlebury pair (0.25: 125×185)
-                    seed: int = 0, # degradation seed
-                    **degrade_kwargs, # overrides of the task's degradation
-                   ) -> dict: # {"epe": on the pixels with known disparity}; NaN for "deblur"
-    "End-point error on the real `stereo_motorcycle` pair (left-to-right disparity as flow), clean or degraded."
-    if isinstance(estimator, str): estimator = get_estimator(estimator)
-    if degraded and task == "deblur": return {"epe": float("nan")}
-    pair = stereo_motorcycle(scale)
-    h, w = (s - s % 4 for s in pair.left.shape[-2:])                 # a multiple of 4 for x4 SR
-    clip = torch.stack([pair.left, pair.right])[..., :h, :w]
-    gt, valid = pair.flow[None, :, :h, :w], pair.valid[None, :, :h, :w]
-    if degraded: clip = degrade(clip, task, seed=seed, **degrade_kwargs)
-    flow = _estimate(estimator, clip[:1], clip[1:], gt.shape[-2:])
-    return {"epe": float(epe(flow, gt, valid))}
-
-def flow_epe_table(estimators: dict, # name -> FlowEstimator, flow net or `get_estimator` name
-                   task: str = "denoise", # degradation of the degraded inputs
-                   n_pairs: int = 8, # held-out synthetic pairs
-                   crop: int = 96, # their HQ size
-                   stereo_scale: float = 0.25, # size of the Middlebury pair
-                   seed: int = 0, # held-out pairs and degradation seed
-                   **degrade_kwargs, # overrides of the task's degradation
-                  ) -> list: # one dict per estimator: EPEs on synthetic (all / noc) and stereo, clean and degraded
-    "The EPE table of part 3: every estimator on clean and degraded synthetic pairs and on the real stereo pair."
-    rows = []
-    for name, est in estimators.items():
-        row = {"estimator": name}
-        for degraded, tag in ((False, "clean"), (True, "degraded")):
-            syn = flow_epe_synthetic(est, task, degraded, n_pairs, crop, seed, **degrade_kwargs)
-            row[f"synthetic_{tag}"], row[f"synthetic_{tag}_noc"] = syn["epe"], syn["epe_noc"]
-            row[f"stereo_{tag}"] = flow_epe_stereo(est, task, degraded, stereo_scale, seed, **degrade_kwargs)["epe"]
-        rows.append(row)
-    return rows
-
-def format_epe_table(rows: list, # `flow_epe_table` output
-                    ) -> str: # a Markdown table
-    "The EPE rows as a Markdown table (pixels, lower is better)."
-    cols = ["synthetic_clean", "synthetic_degraded", "synthetic_degraded_noc", "stereo_clean", "stereo_degraded"]
-    lines = ["| estimator | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    lines += [f"| {r['estimator']} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |" for r in rows]
-    return "\n".join(lines)
-
-# %% ../nbs/31_unsupflow.ipynb #8d585aed
-def alignment_figure(nets: dict, # variant -> flow net (at least "teacher", "student", "student_nodistill")
-                     task: str = "denoise", # degradation of the degraded pair
-                     crop: int = 96, # HQ size of the pair
-                     seed: int = 0, # which held-out pair
-                     others: tuple = ("dis_medium",), # extra estimators (names) run on the degraded pair
-                     **degrade_kwargs, # overrides of the task's degradation
-                    ) -> tuple: # (flow figure, aligned-frames figure)
-    "Fig. 1-like panels: flows from clean vs degraded input on a held-out synthetic pair, and the frames they align."
-    from restorekit.plots import flow_figure, frame_grid
-    item = RestorationDataset(task, "eval", n_frames=2, crop=crop, length=1, seed=seed, sources=("synthetic",), **degrade_kwargs)[0]
-    hq, lq, gt = item["hq"], item["lq"], item["flow_fwd"]
-    size = gt.shape[-2:]
-    flows = {"teacher, clean input": _estimate(nets["teacher"], hq[:1], hq[1:], size)}
-    for name in ("student", "student_nodistill"):
-        if name in nets: flows[f"{name}, degraded input"] = _estimate(nets[name], lq[:1], lq[1:], size)
-    for name in others: flows[f"{name}, degraded input"] = _estimate(get_estimator(name), lq[:1], lq[1:], size)
-    fig_flow = flow_figure(flows, gt=gt, mask=1 - item["occ_fwd"])
-    aligned = torch.cat([warp(hq[1:], f) for f in flows.values()])
-    shown_lq = F.interpolate(lq[:1], size=size, mode="nearest") if lq.shape[-2:] != size else lq[:1]
-    frames = torch.cat([hq[:1], shown_lq.clamp(0, 1), aligned])
-    errors = torch.cat([torch.zeros_like(hq[:1]), (shown_lq - hq[:1]).abs(), (aligned - hq[:1]).abs()]).mul(4).clamp(0, 1)
-    titles = ["clean frame 1", "degraded frame 1", *(f"aligned by {n.split(',')[0]}" for n in flows)]
-    fig_frames = frame_grid({"frames": frames, "|frame 1 − it| × 4": errors}, titles=titles)
-    return fig_flow, fig_frames
-
-# %% ../nbs/31_unsupflow.ipynb #c4c37fc5
-RAFT_STANDIN = {"iters": 3, "hidden": (96, 64, 32)} # PWCLite overrides of the "raft" row's stand-in
-
-def trained_flow_estimator(flow_net: str = "pwclite", # "pwclite", "raft" (iterative stand-in) or "dis"
-                           flow_training: str = "unsupervised", # "unsupervised" (distilled student) or "supervised"
-                           task: str = "sr", # restoration task the student's degraded frames come from
-                           preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
-                           seed: int = 0, # training seed
-                           cache_dir=None, # where trained nets are kept (default: system temp dir)
-                           **degrade_kwargs, # overrides of the task's degradation
-                          ) -> FlowEstimator:
-    "The flow estimator of one S2SVR Table 4 row, trained on demand (cached)."
-    if flow_net == "dis": return get_estimator(DEFAULT_ESTIMATOR)
-    if flow_net not in ("pwclite", "raft"): raise ConfigError(f"flow_net: unknown {flow_net!r}; expected 'pwclite', 'raft' or 'dis'")
-    if flow_training not in ("supervised", "unsupervised"):
-        raise ConfigError(f"flow_training: unknown {flow_training!r}; expected 'supervised' or 'unsupervised'")
-    if flow_net == "raft" and flow_training == "unsupervised":
-        raise ConfigError("flow_net 'raft' exists here only as the supervised stand-in; use flow_training='supervised'")
-    variant = "student" if flow_training == "unsupervised" else "supervised"
-    overrides = dict(RAFT_STANDIN) if flow_net == "raft" else None
-    net = train_flow_nets(preset, seed, task, (variant,), cache_dir, net_overrides=overrides, **degrade_kwargs)[variant]
-    return LearnedFlow(net, name=f"{flow_net}_{flow_training}")

@@ -19,8 +19,8 @@ from .core import ConfigError, ShapeError, VideoFileError, check_clip
 from .guard import OptionError, check_number
 
 # %% auto #0
-__all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip', 'VideoInfo',
-           'video_info', 'write_video']
+__all__ = ['SAMPLE_CLIPS', 'VIDEO_CODECS', 'VIDEO_CONTAINERS', 'sample_clip_path', 'read_video', 'iter_video', 'sample_clip',
+           'VideoInfo', 'video_info', 'encoder_options', 'VideoWriter', 'write_video']
 
 # %% ../nbs/01_video.ipynb #54fcd51e
 SAMPLE_CLIPS = {
@@ -183,15 +183,92 @@ def video_info(path, # video file to inspect
 
 # %% ../nbs/01_video.ipynb #82102e7b
 VIDEO_CODECS = {"h264": "libx264", "h265": "libx265", "ffv1": "ffv1"}
-_CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
+VIDEO_CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"} # file suffix -> the container format written
 
-def _encoder_options(codec: str, crf, qp, preset: str) -> dict:
+def encoder_options(codec: str, # a key of `VIDEO_CODECS`
+                    crf, # constant rate factor of h264/h265 (None: 18 unless `qp` is given)
+                    qp, # constant quantizer of h264/h265 instead of `crf` (None: use `crf`)
+                    preset: str, # the x264/x265 speed preset
+                   ) -> dict: # the encoder options PyAV takes (`stream.options`)
+    "The encoder options of one codec and rate setting; `OptionError` if both `crf` and `qp` are given."
     if crf is not None and qp is not None: raise OptionError("write_video: give crf or qp, not both")
     if codec == "ffv1": return {}
     rate = {"qp": str(int(qp))} if qp is not None else {"crf": str(18 if crf is None else crf)}
     extra = {"x265-params": "log-level=none"} if codec == "h265" else {}
     return {"preset": preset, **rate, **extra}
 
+
+# %% ../nbs/01_video.ipynb #c758e3e5
+class VideoWriter:
+    "Encode a video chunk by chunk (`write((t, 3, H, W))`), atomically: a temporary file renamed onto `path` on success."
+    def __init__(self, path, # target file; .mp4, .mov or .mkv
+                 fps: float = 25, # frame rate
+                 codec: str | None = None, # "h264", "h265" or "ffv1"; None: ffv1 for .mkv, else h264
+                 crf: int | None = None, # constant rate factor for h264/h265 (default 18)
+                 qp: int | None = None, # constant quantiser for h264/h265 instead of crf
+                 pix_fmt: str | None = None, # stored pixel format (None: yuv420p, yuv444p for odd sizes, bgr0 for FFV1)
+                 preset: str = "medium", # x264/x265 speed preset
+                ):
+        self.path = Path(path)
+        self.format = VIDEO_CONTAINERS.get(self.path.suffix.lower())
+        if self.format is None: raise ConfigError(f"{self.path}: unknown container {self.path.suffix!r}; expected one of {sorted(VIDEO_CONTAINERS)}")
+        self.codec = codec or ("ffv1" if self.format == "matroska" else "h264")
+        if self.codec not in VIDEO_CODECS: raise ConfigError(f"codec {self.codec!r}: unknown; expected one of {sorted(VIDEO_CODECS)}")
+        if self.codec == "ffv1" and self.format != "matroska": raise ConfigError(f"{self.path}: FFV1 is written to Matroska; expected a .mkv path")
+        self.fps, self.options = check_number(fps, "fps", low=0, open_low=True), encoder_options(self.codec, crf, qp, preset)
+        self.pix_fmt = pix_fmt
+        self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix}")
+        self.container = self.stream = None
+        self.frames = 0
+
+    def _open(self, h: int, w: int):
+        pix_fmt = self.pix_fmt or ("bgr0" if self.codec == "ffv1" else ("yuv420p" if h % 2 == 0 and w % 2 == 0 else "yuv444p"))
+        if pix_fmt in ("yuv420p", "yuv422p") and (h % 2 or w % 2):
+            raise ShapeError(f"{self.path}: {pix_fmt} needs even height and width, got {h}x{w}; use pix_fmt=None (yuv444p) for odd sizes")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.container = av.open(str(self.tmp), "w", format=self.format,
+                                 options={"movflags": "faststart"} if self.format in ("mp4", "mov") else {})
+        self.stream = self.container.add_stream(VIDEO_CODECS[self.codec], rate=Fraction(self.fps).limit_denominator(100_000))
+        self.stream.width, self.stream.height, self.stream.pix_fmt = w, h, pix_fmt
+        self.stream.options = self.options
+
+    def write(self, chunk: torch.Tensor, # frames `(t, 3, H, W)` in [0, 1]; every chunk has the first chunk's size
+             ) -> None:
+        "Encode a chunk of frames."
+        chunk = check_clip(chunk, "chunk", batched=False)
+        h, w = chunk.shape[-2:]
+        if self.container is None: self._open(h, w)
+        elif (h, w) != (self.stream.height, self.stream.width):
+            raise ShapeError(f"chunk: expected frames of {self.stream.height}x{self.stream.width} like the first chunk, got {h}x{w}")
+        frames = chunk.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        for frame in frames:
+            self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        self.frames += len(frames)
+
+    def close(self) -> Path:
+        "Flush the encoder and move the file into place; returns the path."
+        if self.container is None: raise ShapeError(f"{self.path}: no frame was written; expected at least one chunk")
+        try:
+            self.container.mux(self.stream.encode()); self.container.close(); self.container = None
+            os.replace(self.tmp, self.path)
+        finally:
+            self.abort()
+        return self.path
+
+    def abort(self) -> None:
+        "Drop the partial file (the target is left untouched)."
+        if self.container is not None:
+            try: self.container.close()
+            except av.error.FFmpegError: pass
+            self.container = None
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self): return self
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None: self.close()
+        else: self.abort()
+
+# %% ../nbs/01_video.ipynb #9b597aa1
 def write_video(clip: torch.Tensor, # float clip in [0, 1], `(T, 3, H, W)`
                 path, # target file; .mp4, .mov or .mkv (FFV1 needs .mkv)
                 fps: float = 25, # frame rate
@@ -203,29 +280,6 @@ def write_video(clip: torch.Tensor, # float clip in [0, 1], `(T, 3, H, W)`
                ) -> Path: # the written file
     "Encode a `(T, 3, H, W)` clip to a video file, atomically (temporary file, then rename)."
     check_clip(clip, "clip", batched=False)
-    if codec not in VIDEO_CODECS: raise ConfigError(f"codec {codec!r}: unknown; expected one of {sorted(VIDEO_CODECS)}")
-    path = Path(path)
-    fmt = _CONTAINERS.get(path.suffix.lower())
-    if fmt is None: raise ConfigError(f"{path}: unknown container {path.suffix!r}; expected one of {sorted(_CONTAINERS)}")
-    if codec == "ffv1" and fmt != "matroska": raise ConfigError(f"{path}: FFV1 is written to Matroska; expected a .mkv path")
-    fps = check_number(fps, "fps", low=0, open_low=True)
-    t, _, h, w = clip.shape
-    if pix_fmt is None: pix_fmt = "bgr0" if codec == "ffv1" else ("yuv420p" if h % 2 == 0 and w % 2 == 0 else "yuv444p")
-    if pix_fmt in ("yuv420p", "yuv422p") and (h % 2 or w % 2):
-        raise ShapeError(f"clip: {pix_fmt} needs even height and width, got {h}x{w}; use pix_fmt=None (yuv444p) for odd sizes")
-    frames = clip.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        options = {"movflags": "faststart"} if fmt in ("mp4", "mov") else {}
-        with av.open(str(tmp), "w", format=fmt, options=options) as container:
-            stream = container.add_stream(VIDEO_CODECS[codec], rate=Fraction(fps).limit_denominator(100_000))
-            stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
-            stream.options = _encoder_options(codec, crf, qp, preset)
-            for frame in frames:
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-            container.mux(stream.encode())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with VideoWriter(path, fps=fps, codec=codec, crf=crf, qp=qp, pix_fmt=pix_fmt, preset=preset) as writer:
+        writer.write(clip)
+    return writer.path

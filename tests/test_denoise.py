@@ -7,11 +7,11 @@ import torch
 
 from restorekit.core import VideoFileError
 from restorekit.degrade import add_gaussian_noise
-from restorekit.denoise import NoiseLevelError, VideoWriter, add_cli, denoise_chunks, denoise_video
+from restorekit.denoise import NoiseLevelError, add_cli, denoise_chunks, denoise_video
 from restorekit.metrics import psnr
 from restorekit.synthetic import synthetic_clip
 from restorekit.train import load_checkpoint
-from restorekit.video import iter_video, read_video, write_video
+from restorekit.video import VideoWriter, iter_video, read_video, write_video
 
 SMALL = dict(crop=32, window=4, channels=8, progress=False)
 

@@ -172,7 +172,7 @@ def test_batch_loss_switches_temporal_term():
 
 def test_train_jffra_passes_synthetic_options_to_the_data():
     """Slower synthetic motion (the cpu preset of Table 5) means a milder frame-average blur: a higher input PSNR."""
-    from restorekit.jffra import train_jffra
+    from restorekit.exp_jffra import train_jffra
     kw = dict(iters=1, batch_size=1, crop=16, n_train=1, n_eval=2, sources=("synthetic",))
     cfg = JFFRAConfig(channels=8, radius=1, task="deblur", temporal_loss=False)
     _, fast = train_jffra(cfg, synthetic_options={"max_translation": 4.0}, **kw)

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from restorekit.core import ConfigError, ShapeError, make_generator
-from restorekit.ncfl import NCFL, NCFLConfig, ncfl_dataset, ncfl_loss
+from restorekit.exp_ncfl import ncfl_dataset
+from restorekit.ncfl import NCFL, NCFLConfig, ncfl_loss
 from restorekit.registry import get_table
 
 TINY = dict(channels=8, latent_channels=4, mvr_channels=4, attention_channels=4, flow_levels=2)

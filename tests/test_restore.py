@@ -6,8 +6,8 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 import torch
 
-from restorekit.checkpoint import (MODEL_FORMAT_VERSION, LoadedModel, VideoWriter, checkpoint_info, load_model, restore_chunks,
-                                   restore_clip, save_model)
+from restorekit.checkpoint import MODEL_FORMAT_VERSION, LoadedModel, checkpoint_info, load_model, save_model
+from restorekit.restore import restore_chunks, restore_clip
 from restorekit.cli import main
 from restorekit.degrade import add_gaussian_noise
 from restorekit.flownet import PyramidFlowNet
@@ -17,8 +17,9 @@ from restorekit.pwcflow import PWCLite
 from restorekit.s2svr import S2SVRConfig, build_model
 from restorekit.stbn import STBN, STBNConfig
 from restorekit.synthetic import synthetic_clip
-from restorekit.train import CheckpointError, save_checkpoint
-from restorekit.video import read_video, write_video
+from restorekit.core import CheckpointError
+from restorekit.train import save_checkpoint
+from restorekit.video import VideoWriter, read_video, write_video
 
 T, H, W = 9, 37, 51  # an odd size that is a multiple of nothing the models need
 

@@ -5,7 +5,8 @@ import torch.nn as nn
 from torch.utils.data import Dataset
 
 from restorekit.core import RestoreKitError
-from restorekit.train import CheckpointError, TrainConfig, load_checkpoint, save_checkpoint, train
+from restorekit.core import CheckpointError
+from restorekit.train import TrainConfig, load_checkpoint, save_checkpoint, train
 
 
 class GlobalRandomPairs(Dataset):

@@ -7,8 +7,9 @@ from restorekit.core import ConfigError, ShapeError
 from restorekit.pwcflow import PWCLite
 from types import SimpleNamespace
 
-from restorekit.unsupflow import (FLOW_PRESETS, FlowLoss, FlowLossWeights, _cache_file, distillation_loss, floor_visible,
-                                  photometric_loss, smoothness_loss, unsupervised_flow_loss)
+from restorekit.exp_s2svr import FLOW_PRESETS, FlowLoss, _cache_file
+from restorekit.unsupflow import (FlowLossWeights, distillation_loss, floor_visible, photometric_loss, smoothness_loss,
+                                  unsupervised_flow_loss)
 from restorekit.warp import occlusion_mask, resize_flow
 
 

@@ -1,0 +1,28 @@
+"""Model checkpoint files written before the kind registry moved out of restorekit.checkpoint still load
+(the format and its kind names are unchanged) and give the outputs they gave when they were saved."""
+from pathlib import Path
+
+import pytest
+import torch
+
+from restorekit.checkpoint import load_model
+
+V1 = Path(__file__).parent / "data" / "model_checkpoints_v1"
+KINDS = ["stbn", "s2svr", "jffra", "ncfl", "pwclite", "pyramid_flow"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_v1_checkpoint_loads_and_computes_the_same(kind):
+    expected = torch.load(V1 / "expected_outputs.pt", weights_only=True)
+    loaded = load_model(V1 / f"{kind}.pt", expected_kind=kind)
+    assert loaded.kind == kind and loaded.data == {"made_by": "restorekit 01217d5"} and loaded.defaulted == []
+    inp, output = expected[kind]
+    with torch.no_grad():
+        got = loaded.model(*expected["pair"]) if inp == "pair" else loaded.model(expected["clip"])
+    got = got.restored if hasattr(got, "restored") else got
+    torch.testing.assert_close(got, output, atol=1e-5, rtol=1e-5)
+
+
+def test_every_registered_kind_has_an_old_file():
+    from restorekit.kinds import MODEL_KINDS
+    assert sorted(MODEL_KINDS) == sorted(KINDS)
