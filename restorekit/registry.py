@@ -158,6 +158,7 @@ def _model_presets(smoke: dict | None = None, cpu: dict | None = None, paper: di
 
 _V = Variant
 
+# %% ../nbs/11_registry.ipynb #a8497612
 register_table(AblationTable(
     name="jffra_t5", paper="JFFRA", title="Alignment inside the JFFR block (DVD deblurring)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="jffra_t5.ipynb", config=JFFRAConfig,
@@ -186,6 +187,7 @@ register_table(AblationTable(
     description="Trains with and without the masked temporal loss of Eq 14-15 and measures flicker as the "
                 "occlusion-masked warping error between consecutive outputs; lower is better."))
 
+# %% ../nbs/11_registry.ipynb #97b43270
 register_table(AblationTable(
     name="s2svr_t4", paper="S2SVR", title="Flow estimator and how it is trained (REDS4 x4 SR)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="s2svr_t4.ipynb", config=S2SVRConfig,
@@ -215,6 +217,7 @@ register_table(AblationTable(
     description="The paper's claim is per length: the recurrent seq2seq model beats the sliding window, "
                 "by a margin that grows with the sequence length (+0.05 dB at 5 frames, +0.57 dB at 50)."))
 
+# %% ../nbs/11_registry.ipynb #c106ac74
 register_table(AblationTable(
     name="stbn_t3", paper="STBN", title="Added modules of the blind-spot network (Set8, sigma=30)",
     metric="psnr", unit="dB", higher_is_better=True, notebook="stbn_t3.ipynb", config=STBNConfig,
@@ -242,6 +245,7 @@ register_table(AblationTable(
     description="STBN Fig. 4/7 (no numbers): bilinear warping averages neighbouring noisy pixels, correlating the noise "
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
 
+# %% ../nbs/11_registry.ipynb #204d30d5
 _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigma=50),
                                cpu=dict(iters=200, batch_size=4, crop=32, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=50))
 
@@ -285,6 +289,7 @@ register_table(AblationTable(
                 "loss helps further. Deraining and dehazing use restorekit's synthetic rain and haze; the paper's real-world "
                 "column is played by the real carphone H.264 QP 50 / QP 10 pair, so its numbers are not comparable to the paper's."))
 
+# %% ../nbs/11_registry.ipynb #0111fc21
 register_table(AblationTable(
     name="flow_estimators", paper="restorekit", title="Classical flow estimators by end-point error",
     metric="epe_clean", unit="px", higher_is_better=False, notebook="flow_estimators.ipynb", config=None,
