@@ -138,7 +138,7 @@ def plan_sweep(table: str, # registered table key
                overrides: dict | None = None, # notebook parameters replacing the preset's knobs (`--set`)
                out_dir="runs", # where the results store, notebooks, records and tables go
               ) -> list:
-    "Check every name and return the `RunSpec`s of a sweep, without running anything."
+    "Check every name and return the `RunSpec`s of a sweep, without running anything, seed by seed (every row of seed 0 first), so that a sweep stopped early leaves complete paired seeds."
     tab = get_table(table)
     nb = tab.notebook_path()
     knobs = tab.preset(preset)
@@ -161,7 +161,7 @@ def plan_sweep(table: str, # registered table key
     phash = params_hash(config)
     base = config_dir(table, preset, phash, out_dir)
     return [RunSpec(table, v, s, preset, phash, {"table": table, "variant": v, "seed": s, "preset": preset, **config},
-                    nb, base / v) for v in rows for s in seeds]
+                    nb, base / v) for s in seeds for v in rows]
 
 # %% ../nbs/13_sweep.ipynb #f5bc95f5
 _RUN_PREFIX = "restorekit-run-"
