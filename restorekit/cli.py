@@ -45,21 +45,23 @@ def _say(msg: str): print(msg, file=sys.stderr, flush=True)
 
 def check_data_root(table: str, # a registered table key
                     root, # the folder holding the datasets' folders (DAVIS/, Set8/, REDS/, ...)
-                   ) -> dict: # {"train": spec, "eval": spec} of the table, every split found under `root`
-    "Refuse, before anything runs, a data root that lacks a dataset, split or frame the table's `data` names."
+                    variants: list | None = None, # the rows that will run (default: all); each reads its `row_data`
+                   ) -> list: # the "<dataset>/<split>" specs checked, every one found under `root`
+    "Refuse, before anything runs, a data root that lacks a dataset, split or frame the rows' `data` names."
     from restorekit.datasets import dataset_clips
     tab = get_table(table)
-    if not tab.data: raise ConfigError(f"--data-root: table {table!r} runs on synthetic clips only; it names no dataset to read")
+    specs = list(dict.fromkeys(spec for v in variants or tab.variant_names for spec in tab.row_data(v).values()))
+    if not specs: raise ConfigError(f"--data-root: table {table!r} runs on synthetic clips only; it names no dataset to read")
     if "data_root" not in notebook_parameters(tab.notebook_path()):
         raise ConfigError(f"--data-root: the notebook {tab.notebook} of table {table!r} has no data_root parameter, so it cannot read "
-                          f"the paper's data ({', '.join(f'{k}: {v}' for k, v in tab.data.items())}); run it without --data-root")
-    for spec in dict.fromkeys(tab.data.values()): dataset_clips(spec, root)
-    return dict(tab.data)
+                          f"the paper's data ({', '.join(specs)}); run it without --data-root")
+    for spec in specs: dataset_clips(spec, root)
+    return specs
 
 def _ablate(args) -> int:
     overrides = dict(parse_assignment(s) for s in args.set or [])
     if args.data_root:
-        check_data_root(args.table, args.data_root)
+        check_data_root(args.table, args.data_root, args.variant)
         overrides["data_root"] = str(Path(args.data_root).expanduser().resolve())
     res = run_sweep(args.table, preset=args.preset, seeds=args.seeds, workers=args.workers, executor=args.executor,
                     address=args.address, out_dir=args.out, overrides=overrides, variants=args.variant, log=_say)

@@ -26,8 +26,8 @@ from .train import TrainConfig, TrainResult, save_checkpoint, train
 from .video import sample_clip
 
 # %% auto #0
-__all__ = ['pretrain_flow', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', 'evaluate_ncfl', 'ExperimentResult',
-           'run_ncfl_experiment', 'features_to_rgb']
+__all__ = ['pretrain_flow', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', 'ncfl_folder_sets', 'evaluate_ncfl',
+           'ExperimentResult', 'run_ncfl_experiment', 'features_to_rgb']
 
 # %% ../nbs/53_exp_ncfl.ipynb #0b24b838
 def pretrain_flow(model: NCFL, # the model whose `flownet` is trained in place (no-op for flow="dis")
@@ -118,6 +118,23 @@ def ncfl_dataset(task: str, # one of `NCFL_TASKS`
     kwargs = {"sigma": noise_sigma} if task == "awgn" else {}
     return RestorationDataset("denoise" if task == "awgn" else task, split, n_frames, crop, length, seed, **kwargs)
 
+def ncfl_folder_sets(task: str, # one of `NCFL_TASKS`
+                     data: dict, # {"train": spec, "eval": spec}: the paper's datasets of the task (`AblationTable.row_data`)
+                     root, # the data root holding them
+                     n_frames: int, # window length T
+                     crop: int, # square crop of the training windows (evaluation scores whole frames)
+                     n_train: int, # training windows
+                     n_eval: int, # evaluation windows, spread over the tiled windows; 0: all
+                     seed: int = 0, # training windows and their noise
+                     eval_seed: int | None = None, # the evaluation's noise (AWGN); default `seed`
+                     noise_sigma: float = 50.0, # AWGN σ (0-255) of task "awgn"
+                    ) -> tuple: # (train, eval) `restorekit.datasets.FolderDataset`s
+    "One NCFL task's training and evaluation windows from the paper's datasets: AWGN of σ added to clean frames, or the LQ the dataset ships."
+    if task not in NCFL_TASKS: raise ConfigError(f"task: unknown NCFL task {task!r}; expected one of {', '.join(NCFL_TASKS)}")
+    from restorekit.datasets import train_eval_sets
+    awgn = {"sigma": noise_sigma} if task == "awgn" else {}
+    return train_eval_sets(data, root, "denoise" if awgn else "", n_frames, crop, n_train, n_eval, seed, eval_seed=eval_seed, **awgn)
+
 @torch.no_grad()
 def evaluate_ncfl(model: NCFL, # the trained model (put in eval mode here)
                   dataset: Dataset, # items {lq, hq}
@@ -156,13 +173,16 @@ def run_ncfl_experiment(cfg: NCFLConfig, # the row's configuration (its `task` p
                         flow_pretrain_steps: int | None = None, # flow pre-training steps (default iters // 2)
                         checkpoint=None, # if given, save the trained model there (restorekit.train.save_checkpoint)
                         preset: str = "", # preset name stored in the checkpoint
+                        datasets: tuple | None = None, # (train, eval) datasets replacing the task's own data, e.g. `ncfl_folder_sets`
                        ) -> ExperimentResult:
     "Train one NCFL configuration on its task (flow pre-training, two stages) and score it on held-out windows."
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     model = NCFL(cfg)
-    train_set = ncfl_dataset(cfg.task, "train", n_frames, crop, n_train, seed, noise_sigma)
-    eval_set = ncfl_dataset(cfg.task, "eval", n_frames, crop, n_eval, seed, noise_sigma)
+    if datasets is not None: train_set, eval_set = datasets
+    else:
+        train_set = ncfl_dataset(cfg.task, "train", n_frames, crop, n_train, seed, noise_sigma)
+        eval_set = ncfl_dataset(cfg.task, "eval", n_frames, crop, n_eval, seed, noise_sigma)
     clean = torch.stack([train_set[i]["hq"] for i in range(min(n_train, 16))])
     timings = {"data": time.perf_counter() - t0}; t0 = time.perf_counter()
     pretrain_flow(model, clean, steps=iters // 2 if flow_pretrain_steps is None else flow_pretrain_steps, seed=seed,
