@@ -1,15 +1,18 @@
 """Loading speed of the folder-dataset readers against what a training step needs.
 
-Run from the repository root:  python benchmarks/bench_datasets.py [--frames 24] [--batches 6] [--step-ms 100]
+Run from the repository root:  python benchmarks/bench_datasets.py [--frames 16] [--batches 6] [--step-ms 100]
 
 Writes a REDS-layout folder of real-size frames (1280x720 PNG HQ frames and their 320x180 x4 LQ
 frames, a photograph panning across the frame) into a temporary folder, then loads training
 batches of the S2SVR paper preset's shape (8 windows of 7 frames, 256x256 HQ crops) through
-`restorekit.train.make_loader` with 0 and 2 worker processes (prefetch factor 2) and prints frames
-per second after the first batch (an HQ frame and its LQ pair count as one frame) beside the frames per second a GPU
-step of `--step-ms` milliseconds consumes. It also counts the image decodes of one window to show
-each frame is decoded once. The machine's load average is printed because these machines are
-shared. This is a script, not a test: it asserts nothing.
+`restorekit.train.make_loader` with 0 and 2 worker processes (prefetch factor 2), with the
+per-process frame cache off (`cache_mb=0`) and on (the default), and prints frames per second
+after the first batch (an HQ frame and its LQ pair count as one frame) beside the frames per
+second a GPU step of `--step-ms` milliseconds consumes. It counts the image decodes of one window
+and of one epoch (with and without the cache) to show each frame is decoded once per epoch with
+the cache. Every measurement starts from a fresh dataset, so no cache is inherited. The machine's
+load average is printed because these machines are shared. This is a script, not a test: it
+asserts nothing.
 """
 from __future__ import annotations
 
@@ -39,23 +42,23 @@ def loader_fps(dataset, batch_size: int, workers: int, batches: int) -> tuple[fl
     return frames / (time.perf_counter() - first), first - start
 
 
-def decodes_per_window(dataset) -> int:
-    "Image decodes one item makes (counted by wrapping the reader's decoder)."
-    calls = 0
+def count_decodes(fn) -> tuple[int, int]:
+    "(decodes, distinct files decoded) while `fn()` runs in this process (counted by wrapping the reader's decoder)."
+    paths = []
     original = datasets.read_frame
     def counting(path):
-        nonlocal calls; calls += 1
+        paths.append(path)
         return original(path)
     datasets.read_frame = counting
-    try: dataset[0]
+    try: fn()
     finally: datasets.read_frame = original
-    return calls
+    return len(paths), len(set(paths))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--frames", type=int, default=16, help="frames per generated clip")
-    p.add_argument("--batches", type=int, default=6, help="batches timed per worker count")
+    p.add_argument("--batches", type=int, default=6, help="batches timed per configuration")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--n-frames", type=int, default=7, help="frames per window")
     p.add_argument("--crop", type=int, default=256, help="HQ crop")
@@ -73,16 +76,24 @@ def main():
         t0 = time.perf_counter(); n = 10
         for _ in range(n): cv2.imread(str(hq))
         print(f"one 1280x720 PNG decode: {1000 * (time.perf_counter() - t0) / n:.1f} ms")
-        ds = folder_dataset("reds/train", root, n_frames=args.n_frames, crop=args.crop,
-                            length=args.batch_size * (args.batches + 4) * 2)
-        print(f"image decodes for one window of {args.n_frames} frames (HQ + LQ): {decodes_per_window(ds)}")
+        length = args.batch_size * (args.batches + 4) * 2
+        make = lambda cache_mb: folder_dataset("reds/train", root, n_frames=args.n_frames, crop=args.crop, length=length, cache_mb=cache_mb)
+        ds = make(1024)
+        n_files = sum(len(c.hq) + len(c.lq) for c in ds.clips)
+        print(f"image decodes for one window of {args.n_frames} frames (HQ + LQ): {count_decodes(lambda: ds[0])[0]}")
+        for cache_mb in (0, 1024):
+            epoch = make(cache_mb)
+            decodes, distinct = count_decodes(lambda: [epoch[i] for i in range(len(epoch))])
+            print(f"one epoch of {length} windows over {len(epoch.clips)} clips ({n_files} HQ + LQ files), cache_mb={cache_mb}: "
+                  f"{decodes} decodes of {distinct} distinct files ({decodes / distinct:.1f} per file)")
         need = args.batch_size * args.n_frames / (args.step_ms / 1000)
         print(f"a step of {args.batch_size} windows x {args.n_frames} frames every {args.step_ms:.0f} ms needs {need:.0f} frames/s")
-        for workers in (0, 2):
-            fps, first = loader_fps(ds, args.batch_size, workers, args.batches)
-            print(f"workers={workers}: {fps:6.1f} frames/s after the first batch ({fps / need:.2f} x the need; first batch after {first:.2f} s), "
-                  f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-            if workers == 0: print(f"  at this rate per core, {need / fps:.0f} worker processes keep up with the step")
+        for cache_mb in (0, 1024):
+            for workers in (0, 2):
+                fps, first = loader_fps(make(cache_mb), args.batch_size, workers, args.batches)
+                print(f"cache_mb={cache_mb:4} workers={workers}: {fps:7.1f} frames/s after the first batch ({fps / need:.2f} x the need; "
+                      f"first batch after {first:.2f} s), load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+                if workers == 0 and cache_mb == 0: print(f"  at this rate per core, {need / fps:.0f} worker processes keep up with the step without the cache")
     finally:
         shutil.rmtree(root)
 

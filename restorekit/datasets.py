@@ -266,7 +266,7 @@ class FolderDataset(Dataset):
 
     def __len__(self): return self.length
 
-    def __getstate__(self):                                  # a worker process starts with an empty cache
+    def __getstate__(self):                                  # the cache stays out of pickles (a spawned worker starts empty)
         return {**self.__dict__, "_cache": OrderedDict(), "_cached": 0}
 
     @property
