@@ -174,6 +174,7 @@ def run_ncfl_experiment(cfg: NCFLConfig, # the row's configuration (its `task` p
                         checkpoint=None, # if given, save the trained model there (restorekit.train.save_checkpoint)
                         preset: str = "", # preset name stored in the checkpoint
                         datasets: tuple | None = None, # (train, eval) datasets replacing the task's own data, e.g. `ncfl_folder_sets`
+                        num_workers: int = 0, # DataLoader worker processes preparing the training windows
                        ) -> ExperimentResult:
     "Train one NCFL configuration on its task (flow pre-training, two stages) and score it on held-out windows."
     t0 = time.perf_counter()
@@ -189,7 +190,7 @@ def run_ncfl_experiment(cfg: NCFLConfig, # the row's configuration (its `task` p
                   crop=crop, batch_size=min(4, batch_size * 2))
     timings["flow"] = time.perf_counter() - t0; t0 = time.perf_counter()
     train_cfg = TrainConfig(steps=iters, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=False,
-                            log_every=max(1, iters // 20), grad_clip=1.0)
+                            log_every=max(1, iters // 20), grad_clip=1.0, num_workers=num_workers)
     first, second = train_ncfl(model, train_set, train_cfg, stage1_steps=round(iters * stage1_fraction))
     history = (first.history if first else []) + [{**h, "step": h["step"] + (first.final_step if first else 0)} for h in (second.history if second else [])]
     timings["train"] = time.perf_counter() - t0; t0 = time.perf_counter()

@@ -252,7 +252,7 @@ register_table(AblationTable(
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
 
 # %% ../nbs/11_registry.ipynb #204d30d5
-_ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigma=50),
+_ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigma=50, num_workers=4),
                                cpu=dict(iters=200, batch_size=4, crop=32, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=50))
 
 register_table(AblationTable(
