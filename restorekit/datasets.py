@@ -358,7 +358,7 @@ def train_eval_sets(data: dict, # {"train": spec, "eval": spec}, e.g. an `Ablati
     "A table's training windows (random crops) and evaluation windows (whole frames, tiled in order) from the data root."
     train = folder_dataset(data["train"], root, task, n_frames=n_frames, crop=crop, length=n_train, seed=seed, **degrade_kwargs)
     evals = folder_dataset(data["eval"], root, task, n_frames=eval_frames or n_frames, crop=0, length=n_eval or None, seed=seed if eval_seed is None else eval_seed,
-                           random_windows=False, **degrade_kwargs)
+                           random_windows=False, cache_mb=0, **degrade_kwargs)      # tiled windows do not overlap: nothing to cache
     return train, evals
 
 # %% ../nbs/07a_datasets.ipynb #7412f808
