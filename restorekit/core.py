@@ -19,7 +19,8 @@ from . import __version__
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
            'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
-           'atomic_write_text', 'CheckpointError', 'code_version', 'config_from_dict', 'ModelConfig', 'check_answer']
+           'atomic_write_text', 'CheckpointError', 'code_version', 'config_from_dict', 'ModelConfig', 'answers_match',
+           'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -156,26 +157,32 @@ class ModelConfig:
         return config_from_dict(cls, d)
 
 # %% ../nbs/00_core.ipynb #b6c42958
+def answers_match(answer, # a value to compare: a number, tensor/array, bool, string or a sequence of them
+                  expected, # the right value, of the same kind
+                  rtol: float = 1e-3, # relative tolerance for numbers and tensors
+                  atol: float = 1e-6, # absolute tolerance for numbers and tensors
+                 ) -> bool:
+    "Whether `answer` equals `expected`: numbers and tensors within the tolerance, sequences element by element."
+    if isinstance(expected, (bool, str)) or expected is None: return answer == expected
+    if isinstance(expected, (int, float)) and isinstance(answer, (int, float)) and not isinstance(answer, bool):
+        return abs(answer - expected) <= atol + rtol * abs(expected)
+    if isinstance(expected, (torch.Tensor, np.ndarray)) or isinstance(answer, (torch.Tensor, np.ndarray)):
+        a_t = torch.as_tensor(np.asarray(answer, dtype=np.float64)); e_t = torch.as_tensor(np.asarray(expected, dtype=np.float64))
+        return a_t.shape == e_t.shape and bool(torch.allclose(a_t, e_t, rtol=rtol, atol=atol))
+    if isinstance(expected, (list, tuple)) and isinstance(answer, (list, tuple)):
+        return len(answer) == len(expected) and all(answers_match(a, e, rtol, atol) for a, e in zip(answer, expected))
+    return answer == expected
+
 def check_answer(answer, # the reader's answer; `...` means not answered yet
                  expected, # the right answer: a number, tensor/array, bool, string or a sequence of them
                  name: str = "exercise", # shown in the messages
                  rtol: float = 1e-3, # relative tolerance for numbers and tensors
                  atol: float = 1e-6, # absolute tolerance for numbers and tensors
                 ) -> bool | None: # True when right, None when not answered; raises AssertionError when wrong
-    "Check a reader's exercise answer: prints a confirmation, a reminder for `...`, or raises with what was expected."
+    "Check a reader's exercise answer: prints a confirmation, a reminder for `...`, or raises when it is wrong."
     if answer is ...:
         print(f"{name}: not answered yet — replace `...` with your answer and run the cell again"); return None
-    def _same(a, e) -> bool:
-        if isinstance(e, (bool, str)) or e is None: return a == e
-        if isinstance(e, (int, float)) and isinstance(a, (int, float)) and not isinstance(a, bool):
-            return abs(a - e) <= atol + rtol * abs(e)
-        if isinstance(e, (torch.Tensor, np.ndarray)) or isinstance(a, (torch.Tensor, np.ndarray)):
-            a_t, e_t = torch.as_tensor(np.asarray(a, dtype=np.float64)), torch.as_tensor(np.asarray(e, dtype=np.float64))
-            return a_t.shape == e_t.shape and bool(torch.allclose(a_t, e_t, rtol=rtol, atol=atol))
-        if isinstance(e, (list, tuple)) and isinstance(a, (list, tuple)):
-            return len(a) == len(e) and all(_same(x, y) for x, y in zip(a, e))
-        return a == e
-    try: ok = _same(answer, expected)
-    except (TypeError, ValueError) as err: ok = False; expected = f"{expected!r} ({err})"
+    try: ok = answers_match(answer, expected, rtol, atol)
+    except (TypeError, ValueError): ok = False
     if not ok: raise AssertionError(f"{name}: not quite — your answer {answer!r} differs from the expected one. Look again at the cells above.")
     print(f"{name}: correct"); return True

@@ -32,7 +32,7 @@ FLOOR_OF = {
     # workbench: training, evaluation, experiments, checkpoints, tables, sweeps, the CLI
     "train": "workbench", "checkpoint": "workbench", "restore": "workbench", "evaluation": "workbench",
     "registry": "workbench", "store": "workbench", "sweep": "workbench", "cli": "workbench",
-    "denoise": "workbench", "viewers": "workbench",
+    "denoise": "workbench", "viewers": "workbench", "exercises": "workbench",
 }
 WORKBENCH_PREFIXES = ("exp_",)   # experiment modules, one per paper
 SKIP = {"__init__", "_modidx"}
