@@ -57,3 +57,15 @@ def test_evaluation_mode_restores_training_after_a_failing_forward():
         with evaluation_mode(model), torch.no_grad():
             model(torch.rand(1, 2, 1, 8, 8))           # one channel: refused by the model's forward
     assert model.training and all(m.training for m in model.modules())
+
+
+def test_registry_rows_in_the_older_flow_words_still_register():
+    "A table row written with a config's older field name and value validates (through `from_dict`); a bad value still names the row."
+    from restorekit.core import ConfigError
+    from restorekit.registry import AblationTable, Variant, get_table
+    t4 = get_table("s2svr_t4")
+    older = AblationTable("older_words", "S2SVR", "t", "psnr", True, None, [Variant("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"})],
+                          t4.presets, config=rk.S2SVRConfig)
+    assert rk.S2SVRConfig.from_dict(older.rows[0].overrides).flow_source == "raft"
+    with pytest.raises(ConfigError, match="row 'typo'.*flow_source: unknown value 'raftt'"):
+        AblationTable("older_words", "S2SVR", "t", "psnr", True, None, [Variant("typo", {"flow_net": "raftt"})], t4.presets, config=rk.S2SVRConfig)
