@@ -55,7 +55,7 @@ from restorekit.video import VideoWriter, iter_video, sample_clip_path, video_in
 
 def train_model(out: Path, steps: int, channels: int, sigma: float, seed: int) -> Path:
     torch.manual_seed(seed)
-    cfg = STBNConfig(channels=channels, n_blocks=1, srfe_blocks=1, flow="dis", flow_refinement=False, loss="nll", noise_sigma=sigma)
+    cfg = STBNConfig(channels=channels, n_blocks=1, srfe_blocks=1, flow_source="dis_medium", flow_refinement=False, loss="nll", noise_sigma=sigma)
     model = STBN(cfg)
     data = dict(task="denoise", sources=("bikes",), n_frames=5, crop=48, sigma=sigma, seed=seed, split="train")
     metrics = {}

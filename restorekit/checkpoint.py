@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .core import CheckpointError, ConfigError, __version__, atomic_write_bytes, code_version
+from .core import CheckpointError, ConfigError, ModelConfig, __version__, atomic_write_bytes, code_version
 from .guard import load_failure
 from .kinds import MODEL_KINDS, ModelSpec, model_spec
 from .layers import unwrap_model
@@ -71,6 +71,9 @@ def _describe_keys(keys) -> str:
 def _build(spec: ModelSpec, config: dict, arch: Mapping, where: str):
     "(config object, fresh model, fields that took their defaults) from a stored config dict; `CheckpointError` if it does not fit."
     if spec.config_class is not None:
+        if issubclass(spec.config_class, ModelConfig):
+            try: config = spec.config_class.upgrade(config)   # older field names and values in today's words
+            except ConfigError as e: raise CheckpointError(f"{where}: its {spec.kind} config is not valid for this code: {e}") from e
         known = {f.name for f in dataclasses.fields(spec.config_class)}
         unknown = sorted(set(config) - known)
         if unknown:

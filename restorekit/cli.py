@@ -64,7 +64,8 @@ def _ablate(args) -> int:
         check_data_root(args.table, args.data_root, args.variant)
         overrides["data_root"] = str(Path(args.data_root).expanduser().resolve())
     res = run_sweep(args.table, preset=args.preset, seeds=args.seeds, workers=args.workers, executor=args.executor,
-                    address=args.address, out_dir=args.out, overrides=overrides, variants=args.variant, log=_say)
+                    address=args.address, out_dir=args.out, overrides=overrides, variants=args.variant, log=_say,
+                    threads=args.threads)
     print(res.rendered.text())
     folder = config_dir(args.table, args.preset, res.rendered.params_hash, args.out)
     print(f"\n{len(res.ran)} runs done, {len(res.failed)} failed, {len(res.skipped)} already done; "
@@ -84,7 +85,7 @@ def _build_ablate(sub):
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a notebook parameter (repeatable)")
     p.add_argument("--variant", action="append", metavar="NAME", help="run only this row (repeatable)")
     p.add_argument("--data-root", metavar="DIR", help="folder holding the papers' datasets (DAVIS/, Set8/, REDS/, ...): train and evaluate on the table's dataset instead of synthetic clips")
-    add_threads_option(p)
+    add_threads_option(p, "CPU threads of torch in each run's kernel (OMP_NUM_THREADS)")
     p.set_defaults(func=_ablate)
 
 

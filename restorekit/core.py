@@ -137,6 +137,7 @@ def config_from_dict(cls, # a dataclass type, e.g. `STBNConfig`
 class ModelConfig:
     "Base of the model configs (dataclasses): `to_dict`/`from_dict`, choice fields and bool fields checked on creation."
     choices: dict = {} # field name -> its allowed values; each model config sets its own
+    renamed: dict = {} # older field name -> (today's name, {older value: today's value}); `from_dict` translates them
 
     def __post_init__(self):
         name_of = type(self).__name__
@@ -152,9 +153,20 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     @classmethod
+    def upgrade(cls, d: dict) -> dict:
+        "`d` with the older field names and values of `renamed` in today's words (checkpoints and records keep their own)."
+        d = dict(d)
+        for old, (new, values) in cls.renamed.items():
+            if old not in d: continue
+            if new in d: raise ConfigError(f"{cls.__name__}: both {old!r} and {new!r} given; {old!r} is the older name of {new!r}, keep one")
+            value = d.pop(old)
+            d[new] = values.get(value, value) if isinstance(value, str) else value
+        return d
+
+    @classmethod
     def from_dict(cls, d: dict):
-        "Rebuild a config from `to_dict()` output or registry overrides; an unknown field or a bad value is a `ConfigError`."
-        return config_from_dict(cls, d)
+        "Rebuild a config from `to_dict()` output or registry overrides, older names included; an unknown field or a bad value is a `ConfigError`."
+        return config_from_dict(cls, cls.upgrade(d))
 
 # %% ../nbs/00_core.ipynb #b6c42958
 def answers_match(answer, # a value to compare: a number, tensor/array, bool, string or a sequence of them

@@ -143,6 +143,7 @@ def _training_segments(path, n_frames: int, window: int, max_frames: int) -> lis
 def _check_checkpoint(path: Path, model_cfg: STBNConfig):
     extra = load_checkpoint(path)["extra"]
     saved = extra.get("config")
+    if saved is not None: saved = STBNConfig.upgrade(saved)   # older field names and values in today's words
     now = model_cfg.to_dict()
     if saved is not None and saved != now:
         diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
@@ -152,7 +153,7 @@ def _check_checkpoint(path: Path, model_cfg: STBNConfig):
 
 def _model_config(channels: int, noise_sigma: float) -> STBNConfig:
     "The STBN `denoise_video` trains: DIS flow, no flow refinement, Gaussian NLL."
-    return STBNConfig(flow="dis", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
+    return STBNConfig(flow_source="dis_medium", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
 
 def _own_training_state(path: Path, channels: int) -> bool:
     "True when `path` is denoise's own training state: tagged as a denoise run (as every checkpoint of `denoise_video` is), or untagged with this STBN's weights."

@@ -570,7 +570,7 @@ def _frames_reaching(temporal_field, small):
     "How many of 12 input frames have a nonzero gradient on output 8 of an S2SVR with radius 2."
     with torch.random.fork_rng(devices=[]):         # the model's initial weights, without touching the caller's random state
         torch.manual_seed(0)
-        model = S2SVR(S2SVRConfig(scale=1, radius=2, flow_net="none", **small))
+        model = S2SVR(S2SVRConfig(scale=1, radius=2, flow_source="zero", **small))
     return int((temporal_field(model, t_out=8, n=12) > 0).sum())
 _value("s2svr_field", "32_s2svr", "how many of 12 input frames can change output y_8 with attention radius 2",
        _frames_reaching,
@@ -615,7 +615,7 @@ _value("stbn_posterior", "41_stbn", "posterior_mean for μ = 0.5, σ_p = σ = 30
 def _reads_directly(visible: bool, small: dict) -> bool:
     "Whether x_{t-1}(p) reaches output t at p when every route but the aligned state's own position is cut."
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0); m = STBN(STBNConfig(flow="dis", flow_refinement=False, srfe=False, visible_state=visible, **small))
+        torch.manual_seed(0); m = STBN(STBNConfig(flow_source="dis_medium", flow_refinement=False, srfe=False, visible_state=visible, **small))
     with torch.no_grad():                       # keep only the centre tap of the aligned read, and no re-aggregation
         m.bsa_forward.entry_aligned.weight[..., [0, 0, 0, 1, 1, 2, 2, 2], [0, 1, 2, 0, 2, 0, 1, 2]] = 0
         m.bsa_forward.fuse.weight[:, m.cfg.channels:] = 0

@@ -35,7 +35,7 @@ def evaluate_jffra(model: nn.Module, # a JFFRA
             restored = model(lq).clamp(0, 1)
             s = cfg.upscale
             base = lq if s == 1 else F.interpolate(lq.flatten(0, 1), scale_factor=s, mode="bicubic", align_corners=False).clamp(0, 1).unflatten(0, lq.shape[:2])
-            flows = clean_flows_t_to_prev(batch, cfg.initial_flow)
+            flows = clean_flows_t_to_prev(batch, cfg.flow_source)
             mask = non_occlusion_weight(hq, flows, cfg.alpha)
             values = {"psnr": psnr(restored, hq, reduction="clip"), "ssim": ssim(restored, hq, reduction="clip"),
                       "psnr_input": psnr(base, hq, reduction="clip"), "ssim_input": ssim(base, hq, reduction="clip"),

@@ -30,7 +30,7 @@ __all__ = ['pretrain_flow', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', '
            'ExperimentResult', 'run_ncfl_experiment', 'features_to_rgb']
 
 # %% ../nbs/53_exp_ncfl.ipynb #0b24b838
-def pretrain_flow(model: NCFL, # the model whose `flownet` is trained in place (no-op for flow="dis")
+def pretrain_flow(model: NCFL, # the model whose `flownet` is trained in place (no-op for a classical flow_source)
                   clips: torch.Tensor, # clean clips `(B, T, C, H, W)` or `(T, C, H, W)`
                   steps: int = 100, # optimiser steps
                   seed: int = 0, # sampling seed

@@ -21,7 +21,7 @@ from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
 from .evaluation import DEFAULT_SCORES, score_windows
-from .layers import DEFAULT_ESTIMATOR, evaluation_mode
+from .layers import CLASSICAL_FLOW_SOURCES, evaluation_mode
 from .metrics import epe, psnr, ssim
 from .pwcflow import RAFT_STANDIN, LearnedFlow, PWCLite
 from .s2svr import upscale
@@ -252,7 +252,7 @@ def alignment_figure(nets: dict, # variant -> flow net (at least "teacher", "stu
     return fig_flow, fig_frames
 
 # %% ../nbs/33_exp_s2svr.ipynb #c4c37fc5
-def trained_flow_estimator(flow_net: str = "pwclite", # "pwclite", "raft" (iterative stand-in) or "dis"
+def trained_flow_estimator(flow_source: str = "pwclite", # "pwclite", "raft" (iterative stand-in) or a classical one of CLASSICAL_FLOW_SOURCES
                            flow_training: str = "unsupervised", # "unsupervised" (distilled student) or "supervised"
                            task: str = "sr", # restoration task the student's degraded frames come from
                            preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
@@ -261,16 +261,17 @@ def trained_flow_estimator(flow_net: str = "pwclite", # "pwclite", "raft" (itera
                            **degrade_kwargs, # overrides of the task's degradation
                           ) -> FlowEstimator:
     "The flow estimator of one S2SVR Table 4 row, trained on demand (cached)."
-    if flow_net == "dis": return get_estimator(DEFAULT_ESTIMATOR)
-    if flow_net not in ("pwclite", "raft"): raise ConfigError(f"flow_net: unknown {flow_net!r}; expected 'pwclite', 'raft' or 'dis'")
+    if flow_source in CLASSICAL_FLOW_SOURCES: return get_estimator(flow_source)
+    if flow_source not in ("pwclite", "raft"):
+        raise ConfigError(f"flow_source: unknown {flow_source!r}; expected 'pwclite', 'raft' or one of {', '.join(CLASSICAL_FLOW_SOURCES)}")
     if flow_training not in ("supervised", "unsupervised"):
         raise ConfigError(f"flow_training: unknown {flow_training!r}; expected 'supervised' or 'unsupervised'")
-    if flow_net == "raft" and flow_training == "unsupervised":
-        raise ConfigError("flow_net 'raft' exists here only as the supervised stand-in; use flow_training='supervised'")
+    if flow_source == "raft" and flow_training == "unsupervised":
+        raise ConfigError("flow_source 'raft' exists here only as the supervised stand-in; use flow_training='supervised'")
     variant = "student" if flow_training == "unsupervised" else "supervised"
-    overrides = dict(RAFT_STANDIN) if flow_net == "raft" else None
+    overrides = dict(RAFT_STANDIN) if flow_source == "raft" else None
     net = train_flow_nets(preset, seed, task, (variant,), cache_dir, net_overrides=overrides, **degrade_kwargs)[variant]
-    return LearnedFlow(net, name=f"{flow_net}_{flow_training}")
+    return LearnedFlow(net, name=f"{flow_source}_{flow_training}")
 
 # %% ../nbs/33_exp_s2svr.ipynb #a5efc26d
 def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR

@@ -29,7 +29,7 @@ def train_stbn(model: STBN, # the model to train (in place)
                dataset, # items {"noisy": `(T, C, H, W)`} (e.g. `NoisyOnly(RestorationDataset("denoise", ...))`)
                cfg: TrainConfig, # the run's settings (cfg.lr is the denoiser's learning rate)
                flow_lr: float = 1e-5, # learning rate of the in-graph flow network
-               flow_pretrain_steps: int = 100, # photometric pre-training steps of the flow network (flow="net" only)
+               flow_pretrain_steps: int = 100, # photometric pre-training steps of the flow network (flow_source="pyramid" only)
                flow_pretrain_items: int = 8, # noisy clips used for that pre-training
                ckpt_path=None, # checkpoint file for `train`
               ): # `restorekit.train.TrainResult`

@@ -101,10 +101,11 @@ def device_arg(text: str) -> str:
     try: return str(check_device(text, ""))
     except OptionError as e: raise argparse.ArgumentTypeError(str(e).removeprefix(": ")) from None
 
-def add_threads_option(parser: argparse.ArgumentParser) -> None:
+def add_threads_option(parser: argparse.ArgumentParser, # the command's parser
+                       what: str = "CPU threads for torch", # what the threads are for, in the help text
+                      ) -> None:
     "Add `--threads N` (torch CPU threads, default `default_threads()`) to a command's parser."
-    parser.add_argument("--threads", type=positive_int, default=default_threads(),
-                        help=f"CPU threads for torch (default {default_threads()})")
+    parser.add_argument("--threads", type=positive_int, default=default_threads(), help=f"{what} (default {default_threads()})")
 
 # %% ../nbs/00a_guard.ipynb #g0d2
 class PathRefusedError(RestoreKitError, OSError):

@@ -17,7 +17,7 @@ from .costvol import cost_volume
 from .degrade import TASKS
 from .flow import get_estimator
 from .kinds import ModelSpec, register_model_kind
-from .layers import ResidualBlock, neighbour_flows, unwrap_model
+from .layers import FLOW_SOURCE_ALIASES, ResidualBlock, neighbour_flows, unwrap_model
 from .temporal import jffra_loss
 from .warp import resize_flow, warp
 
@@ -36,7 +36,7 @@ class JFFRAConfig(ModelConfig):
     alignment: str = "flow" # Table 5: "flow" (JFFR), "mutual_attention" (no alignment) or "learnable_offset" (no flow)
     flow_refinement: bool = True # Table 5: refine the flow with the flow head at every level (Eq. 5); needs alignment="flow"
     temporal_loss: bool = True # Table 6: train with L1 + λ L_temp (Eq. 15) instead of L1 alone
-    initial_flow: str = "dis_fast" # restorekit.flow estimator run on the LQ frames (RAFT's role)
+    flow_source: str = "dis_fast" # restorekit.flow estimator run on the LQ frames (RAFT's role); see restorekit.layers.FLOW_SOURCES
     task: str = "deblur" # a key of restorekit.degrade.TASKS; "sr"/"sr_bd" add an upsampling tail
     scale: int = 4 # SR factor (used when task is "sr" or "sr_bd")
     in_channels: int = 3 # image channels
@@ -49,12 +49,13 @@ class JFFRAConfig(ModelConfig):
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
 
     choices = {"alignment": ALIGNMENTS, "task": tuple(TASKS)}
+    renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
         super().__post_init__()
         if self.flow_refinement and self.alignment != "flow":
             raise ConfigError(f"JFFRAConfig.flow_refinement: refining a flow needs alignment='flow', got alignment={self.alignment!r}")
-        get_estimator(self.initial_flow)                       # raises ConfigError for an unknown estimator name
+        get_estimator(self.flow_source)                        # raises ConfigError for an unknown estimator name
         for name in ("in_channels", "channels", "levels", "window_size", "heads", "scale"):
             if getattr(self, name) < 1: raise ConfigError(f"JFFRAConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.channels % self.heads:
@@ -231,7 +232,7 @@ class JFFRA(nn.Module):
             self.tail = nn.Sequential(*layers, nn.Conv2d(c, cfg.in_channels, 3, padding=1))
         last = self.tail if s == 1 else self.tail[-1]
         nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)          # an untrained model returns its (upsampled) input
-        self.estimator = get_estimator(cfg.initial_flow) if cfg.uses_flow else None
+        self.estimator = get_estimator(cfg.flow_source) if cfg.uses_flow else None
 
     @property
     def multiple(self) -> int:
@@ -239,8 +240,8 @@ class JFFRA(nn.Module):
         return self.cfg.window_size * 2 ** (self.cfg.levels - 1)
 
     def forward(self, lq: torch.Tensor, # LQ clips `(B, T, 3, H, W)`
-                flows_t_to_prev: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `initial_flow`
-                flows_t_to_next: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `initial_flow`
+                flows_t_to_prev: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source`
+                flows_t_to_next: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source`
                 return_flows: bool = False, # also return the flow after every JFFR module
                ):
         check_clip(lq, "lq", channels=self.cfg.in_channels, batched=True)
@@ -324,6 +325,6 @@ def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
     restored = model(batch["lq"])
     l1 = (restored - batch["hq"]).abs().mean()
     if not cfg.temporal_loss or restored.shape[1] < 2: return l1, {"l1": l1}
-    loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.initial_flow), cfg.temporal_weight, cfg.alpha)
+    loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.flow_source), cfg.temporal_weight, cfg.alpha)
     return loss, {"l1": l1, "temporal": (loss - l1) / cfg.temporal_weight}
 

@@ -17,18 +17,17 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import ConfigError, ModelConfig, check_clip
 from .flownet import PyramidFlowNet
 from .kinds import ModelSpec, register_model_kind
-from .layers import DEFAULT_ESTIMATOR, evaluation_mode, neighbour_flows, unwrap_model
+from .layers import CLASSICAL_FLOW_SOURCES, FLOW_SOURCE_ALIASES, evaluation_mode, neighbour_flows, unwrap_model
 from .metrics import bits_per_pixel
 from .quant import QUANT_KINDS, NeuralCompression
 from .warp import warp
 
 # %% auto #0
-__all__ = ['NCFL_TASKS', 'FLOW_KINDS', 'NCFLConfig', 'MVRefinement', 'FeatureAttention', 'RestorationUNet', 'NCFLOutput', 'NCFL',
-           'ncfl_loss', 'count_flops']
+__all__ = ['NCFL_TASKS', 'NCFLConfig', 'MVRefinement', 'FeatureAttention', 'RestorationUNet', 'NCFLOutput', 'NCFL', 'ncfl_loss',
+           'count_flops']
 
 # %% ../nbs/52_ncfl.ipynb #1550baa9
 NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns (real_compressed: the carphone QP50/QP10 pair)
-FLOW_KINDS = ("net", "dis")
 
 @dataclass
 class NCFLConfig(ModelConfig):
@@ -40,7 +39,7 @@ class NCFLConfig(ModelConfig):
     ce_loss: bool = True # Table 7: add λ·rate (Eq. 4) to the loss of Eq. 6; False trains NCFL by the L2 term alone
     task: str = "awgn" # Table 7 column the model is trained for; picks the data, the network is the same
     bidirectional: bool = False # Table 8: add a backward recurrence whose features also enter the restoration U-Net
-    flow: str = "net" # "net": PyramidFlowNet (SPyNet-style, trained here) in the graph; "dis": OpenCV DIS outside it
+    flow_source: str = "pyramid" # "pyramid": PyramidFlowNet (SPyNet-style, trained here) in the graph; or a classical estimator outside it
     in_channels: int = 3 # image channels
     channels: int = 32 # width C of the temporal features c_t (and of the U-Net's first level)
     latent_channels: int = 16 # channels of the compressed latent e_t
@@ -55,7 +54,9 @@ class NCFLConfig(ModelConfig):
     mvr_channels: int = 16 # width of the MV refinement auto-encoder
     attention_channels: int = 16 # width of the feature-attention auto-encoder
 
-    choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow": FLOW_KINDS, "quant_mode": ("ste", "noise")}
+    choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES),
+               "quant_mode": ("ste", "noise")}
+    renamed = {"flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
         super().__post_init__()
@@ -166,7 +167,7 @@ class NCFL(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or NCFLConfig()
         c = cfg.channels
-        self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow == "net" else None
+        self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
         self.forward_refinement = _Refinement(cfg)
         self.unet = RestorationUNet(cfg.in_channels + c * (2 if cfg.bidirectional else 1), c, cfg.in_channels)
         self.backward_refinement = _Refinement(cfg) if cfg.bidirectional else None
@@ -177,7 +178,7 @@ class NCFL(nn.Module):
     def estimate_flows(self, clip: torch.Tensor, # padded clip `(B, T, C, H, W)`, T >= 2
                       ) -> tuple[torch.Tensor, torch.Tensor | None]: # `(B, T-1, 2, H, W)`: [:, t-1] = flow_t_to_prev; [:, t] = flow_t_to_next (bidirectional) or None
         "Flows between neighbouring frames, one batched call of the estimator (`layers.neighbour_flows`)."
-        estimator = self.flownet if self.flownet is not None else DEFAULT_ESTIMATOR
+        estimator = self.flownet if self.flownet is not None else self.cfg.flow_source
         return neighbour_flows(clip, estimator, both=self.cfg.bidirectional)
 
     def _recurrence(self, clip, flows, refinement, unet, order, extra=None, keep=False):

@@ -14,36 +14,34 @@ import torch.nn.functional as F
 
 from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .kinds import ModelSpec, flow_net_arch, flow_net_from_arch, flow_net_multiple, register_model_kind
-from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows, pair_flows, unwrap_model
+from .layers import FLOW_SOURCE_ALIASES, FLOW_SOURCES, ResidualBlock, flow_param_groups, neighbour_flows, pair_flows, unwrap_model
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['FLOW_NETS', 'LEARNED_FLOW_NETS', 'S2SVRConfig', 'ConvGRU', 'ResConvGRU', 'motion_compensate', 'attention_window',
-           'LocalAttention', 'build_flow_estimator', 'upscale', 'S2SVR', 'count_parameters', 'SlidingWindowVR',
-           'build_model', 'charbonnier', 's2svr_loss', 's2svr_param_groups']
+__all__ = ['S2SVRConfig', 'ConvGRU', 'ResConvGRU', 'motion_compensate', 'attention_window', 'LocalAttention',
+           'build_flow_estimator', 'upscale', 'S2SVR', 'count_parameters', 'SlidingWindowVR', 'build_model',
+           'charbonnier', 's2svr_loss', 's2svr_param_groups']
 
 # %% ../nbs/32_s2svr.ipynb #b0b22c80
-FLOW_NETS = ("dis", "farneback", "raft", "pwclite", "pyramid", "none")
-LEARNED_FLOW_NETS = ("pwclite", "raft", "pyramid")
-
 @dataclass
 class S2SVRConfig(ModelConfig):
-    "Configuration of `S2SVR` and its sliding-window baseline; registry overrides: flow_net, flow_training, propagation, sequence_length."
+    "Configuration of `S2SVR` and its sliding-window baseline; registry overrides: flow_source, flow_training, propagation, sequence_length."
     task: str = "sr" # restoration task (a key of restorekit.degrade.TASKS): "sr", "deblur", "compressed", ...
     scale: int = 4 # output/input size ratio: 4 for x4 SR, 1 otherwise
     channels: int = 32 # width of the latents z and hidden states s
     gru_layers: int = 2 # stacked ConvGRU layers of the encoder and of the decoder (Eq. 9)
     res_blocks: int = 1 # residual blocks F_b after each ConvGRU (Eq. 9)
     radius: int = 1 # local attention radius r (Eq. 5); the released code fixes 1
-    flow_net: str = "dis" # where the flows of Eq. 8 come from, see FLOW_NETS
+    flow_source: str = "dis_medium" # where the flows of Eq. 8 come from, one of restorekit.layers.FLOW_SOURCES
     flow_training: str = "none" # how a learned flow net was trained: "none", "supervised" or "unsupervised"
     propagation: str = "seq2seq" # "seq2seq" (S2SVR) or "sliding_window" (EDVR-like baseline, Table 5)
     sequence_length: int = 7 # length of the sequences restored at evaluation (Table 5); the model takes any T >= 1
     window: int = 5 # frames seen by the sliding-window baseline (odd)
     sliding_blocks: int | None = None # residual blocks of the baseline; None: as many as match S2SVR's parameter count
 
-    choices = {"flow_net": FLOW_NETS, "flow_training": ("none", "supervised", "unsupervised"),
+    choices = {"flow_source": tuple(FLOW_SOURCES), "flow_training": ("none", "supervised", "unsupervised"),
                "propagation": ("seq2seq", "sliding_window"), "scale": (1, 2, 4)}
+    renamed = {"flow_net": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
         super().__post_init__()
@@ -137,11 +135,11 @@ class LocalAttention(nn.Module):
         return (context, alpha) if return_weights else context
 
 # %% ../nbs/32_s2svr.ipynb #b7b9af2a
-def build_flow_estimator(name: str, # one of FLOW_NETS
-                 ): # an nn.Module `(ref, other) -> flow`, a restorekit.flow.FlowEstimator, or None for "none"
+def build_flow_estimator(name: str, # one of restorekit.layers.FLOW_SOURCES
+                 ): # an nn.Module `(ref, other) -> flow`, a restorekit.flow.FlowEstimator, or None for "zero"
     "The flow estimator a config names: learned nets are fresh (untrained) modules."
-    if name not in FLOW_NETS: raise ConfigError(f"flow_net: unknown {name!r}; expected one of {', '.join(FLOW_NETS)}")
-    if name == "none": return None
+    if name not in FLOW_SOURCES: raise ConfigError(f"flow_source: unknown {name!r}; expected one of {', '.join(FLOW_SOURCES)}")
+    if name == "zero": return None
     if name == "pyramid":
         from restorekit.flownet import PyramidFlowNet
         return PyramidFlowNet()
@@ -152,7 +150,7 @@ def build_flow_estimator(name: str, # one of FLOW_NETS
         from restorekit.pwcflow import RAFT_STANDIN, PWCLite
         return PWCLite(**RAFT_STANDIN)
     from restorekit.flow import get_estimator
-    return get_estimator("farneback" if name == "farneback" else DEFAULT_ESTIMATOR)
+    return get_estimator(name)
 
 
 # %% ../nbs/32_s2svr.ipynb #b8da1063
@@ -171,7 +169,7 @@ def _head(channels: int, scale: int) -> nn.Sequential:
 class S2SVR(nn.Module):
     "Sequence-to-sequence video restoration: LQ clip `(B, T, 3, h, w)` -> restored clip `(B, T, 3, s·h, s·w)`, any T >= 1."
     def __init__(self, cfg: S2SVRConfig | None = None,
-                 flow_net=None, # a trained flow module/estimator to use instead of `build_flow_estimator(cfg.flow_net)`
+                 flow_net=None, # a trained flow module/estimator to use instead of `build_flow_estimator(cfg.flow_source)`
                 ):
         super().__init__()
         self.cfg = cfg = cfg or S2SVRConfig()
@@ -184,7 +182,7 @@ class S2SVR(nn.Module):
         self.decoder = ResConvGRU(c, cfg.gru_layers, cfg.res_blocks)
         self.attention = LocalAttention(c, cfg.radius)
         self.head = _head(c, s)
-        self.flow_net = flow_net if flow_net is not None else build_flow_estimator(cfg.flow_net)
+        self.flow_net = flow_net if flow_net is not None else build_flow_estimator(cfg.flow_source)
 
     def flows(self, clip: torch.Tensor) -> list:
         "o_t for t = 1..T-1 (Eq. 8): a list of `(B, 2, h, w)`, entry t-1 on frame t's grid sampling frame t-1."
@@ -242,7 +240,7 @@ def count_parameters(module: nn.Module, exclude_flow: bool = True) -> int:
 class SlidingWindowVR(nn.Module):
     "EDVR-like sliding-window restorer: LQ clip `(B, T, 3, h, w)` -> `(B, T, 3, s·h, s·w)`, each frame from its aligned window."
     def __init__(self, cfg: S2SVRConfig | None = None,
-                 flow_net=None, # a trained flow module/estimator to use instead of `build_flow_estimator(cfg.flow_net)`
+                 flow_net=None, # a trained flow module/estimator to use instead of `build_flow_estimator(cfg.flow_source)`
                 ):
         super().__init__()
         self.cfg = cfg = cfg or S2SVRConfig(propagation="sliding_window")
@@ -252,7 +250,7 @@ class SlidingWindowVR(nn.Module):
         self.fuse = nn.Conv2d(cfg.window * c, c, 1)
         self.body = nn.Sequential(*[ResidualBlock(c) for _ in range(self.blocks_count)])
         self.head = _head(c, s)
-        self.flow_net = flow_net if flow_net is not None else build_flow_estimator(cfg.flow_net)
+        self.flow_net = flow_net if flow_net is not None else build_flow_estimator(cfg.flow_source)
 
     def forward(self, clip: torch.Tensor, # LQ clip `(B, T, 3, h, w)` in [0, 1]
                ) -> torch.Tensor: # restored clip `(B, T, 3, s·h, s·w)`
@@ -277,8 +275,8 @@ class SlidingWindowVR(nn.Module):
 
 def _matched_blocks(cfg: S2SVRConfig) -> int:
     "Residual blocks that bring the sliding-window baseline's size closest to S2SVR's."
-    target = count_parameters(S2SVR(dataclasses.replace(cfg, propagation="seq2seq", flow_net="none")))
-    base = count_parameters(SlidingWindowVR(dataclasses.replace(cfg, flow_net="none", sliding_blocks=0)))
+    target = count_parameters(S2SVR(dataclasses.replace(cfg, propagation="seq2seq", flow_source="zero")))
+    base = count_parameters(SlidingWindowVR(dataclasses.replace(cfg, flow_source="zero", sliding_blocks=0)))
     per_block = count_parameters(ResidualBlock(cfg.channels))
     return max(0, round((target - base) / per_block))
 

@@ -18,7 +18,7 @@ from .blindspot import CentralMaskedConv2d, DilatedBlock
 from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .flownet import PyramidFlowNet
 from .kinds import ModelSpec, register_model_kind
-from .layers import DEFAULT_ESTIMATOR, ResidualBlock, flow_param_groups, neighbour_flows
+from .layers import CLASSICAL_FLOW_SOURCES, FLOW_SOURCE_ALIASES, ResidualBlock, flow_param_groups, neighbour_flows
 from .warp import warp
 
 # %% auto #0
@@ -32,10 +32,10 @@ class STBNConfig(ModelConfig):
     "Configuration of `STBN`; the first three fields are the rows of the paper's Table 3."
     bsa: bool = True # Table 3 "BSA Block": re-aggregate the aligned hidden state after the blind-spot stage
     srfe: bool = True # Table 3 "SRFE Module": patch-unshuffle / residual blocks / patch-shuffle fusion (Eq. 4)
-    flow_refinement: bool = True # Table 3 "Optical Refinement": flow distillation from pseudo ground truth (Eq. 5-6); needs flow="net"
+    flow_refinement: bool = True # Table 3 "Optical Refinement": flow distillation from pseudo ground truth (Eq. 5-6); needs flow_source="pyramid"
     visible_state: bool = True # propagate a state that also sees x_t's own pixels (restorekit; False: the blind features, literal Eq. 3)
     warp_mode: str = "nearest" # alignment of hidden states: "nearest" (keeps the blind spot) or "bilinear" (the alignment study)
-    flow: str = "net" # "net": learned PyramidFlowNet in the graph; "dis": OpenCV DIS (restorekit.flow), no gradient
+    flow_source: str = "pyramid" # "pyramid": learned PyramidFlowNet in the graph; or a classical estimator (restorekit.flow), no gradient
     in_channels: int = 3 # image channels
     channels: int = 32 # feature width of the hidden states
     n_blocks: int = 2 # dilated blocks in each BSA block
@@ -47,12 +47,13 @@ class STBNConfig(ModelConfig):
     distill_weight: float = 0.01 # λ of the flow distillation loss
     distill_warmup: int = 1000 # training steps before the distillation loss is switched on
 
-    choices = {"warp_mode": ("nearest", "bilinear"), "flow": ("net", "dis"), "loss": ("nll", "l2")}
+    choices = {"warp_mode": ("nearest", "bilinear"), "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES), "loss": ("nll", "l2")}
+    renamed = {"flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
         super().__post_init__()
-        if self.flow_refinement and self.flow != "net":
-            raise ConfigError(f"STBNConfig.flow_refinement: distillation trains the flow estimator, so it needs flow='net', got flow={self.flow!r}")
+        if self.flow_refinement and self.flow_source != "pyramid":
+            raise ConfigError(f"STBNConfig.flow_refinement: distillation trains the flow estimator, so it needs flow_source='pyramid', got flow_source={self.flow_source!r}")
         if self.patch_size < 2 or self.patch_size % 2:
             raise ConfigError(f"STBNConfig.patch_size: expected an even factor >= 2 (the blind set is the lattice 2Z²), got {self.patch_size}")
         for name in ("channels", "n_blocks", "flow_levels"):
@@ -143,12 +144,12 @@ class STBN(nn.Module):
         self.merge = None if cfg.srfe else nn.Conv2d(2 * c, c, 1)
         out = 2 * cfg.in_channels if cfg.loss == "nll" else cfg.in_channels
         self.head = nn.Sequential(nn.Conv2d(c, c, 1), nn.LeakyReLU(0.1), nn.Conv2d(c, out, 1))
-        self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow == "net" else None
+        self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
 
     def estimate_flows(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)`
                       ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next, each `(B, T-1, 2, H, W)`
         "Flows between neighbouring frames (`layers.neighbour_flows`): `[:, t-1]` is O_{t→t-1}, `[:, t]` is O_{t→t+1}."
-        return neighbour_flows(clip, self.flownet if self.flownet is not None else DEFAULT_ESTIMATOR)
+        return neighbour_flows(clip, self.flownet if self.flownet is not None else self.cfg.flow_source)
 
     def _check_flows(self, flows, name, clip):
         b, t, _, h, w = clip.shape

@@ -5,6 +5,7 @@
 # %% ../nbs/13_sweep.ipynb #92f207b7
 from __future__ import annotations
 
+import ast
 import contextvars
 import csv
 import io
@@ -18,20 +19,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core import ConfigError, RestoreKitError, atomic_write_bytes, atomic_write_text
+from .guard import OptionError, check_number
 from .registry import TABLES, AblationTable, get_table
 from .store import ResultsStore, StoreLockedError, config_dir, params_hash, results_dir
 from .core import code_version
 
 # %% auto #0
-__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'ALPHA', 'CPU_BUDGET', 'RecordError', 'library_versions', 'write_record',
-           'reproducible_part', 'RunSpec', 'notebook_parameters', 'plan_sweep', 'clean_stale_run_folders',
-           'execute_run', 'SweepResult', 'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts',
-           'RenderedTable', 'render_table', 'render_tables', 'stale_reason', 'check_results']
+__all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'KNOB_RANGES', 'ALPHA', 'CPU_BUDGET', 'RecordError', 'library_versions',
+           'write_record', 'reproducible_part', 'RunSpec', 'notebook_parameters', 'check_knobs', 'plan_sweep',
+           'clean_stale_run_folders', 'kernel_environment', 'execute_run', 'SweepResult', 'committed_reference',
+           'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts', 'RenderedTable', 'render_table', 'render_tables',
+           'stale_reason', 'check_results']
 
 # %% ../nbs/13_sweep.ipynb #9cb46c25
 RESERVED_PARAMETERS = ("table", "variant", "seed", "preset", "output")
@@ -131,6 +135,35 @@ def notebook_parameters(path) -> dict:
     return {name: spec["default"] for name, spec in found.items()}
 
 
+KNOB_RANGES = { # the knobs the ablation notebooks share and the values they accept: name -> `check_number` keywords
+    **{name: dict(integer=True, low=0, open_low=True) for name in ("iters", "batch_size", "crop", "size", "channels", "levels", "scale", "n_clips", "n_train")},
+    "n_frames": dict(integer=True, low=2), # every table measures something between neighbouring frames
+    **{name: dict(integer=True, low=0) for name in ("n_eval", "num_workers", "flow_steps")}, # 0: every window / the main process / the flow preset's steps
+    **{name: dict(low=0, open_low=True) for name in ("lr", "flow_lr", "stereo_scale", "length_scale")},
+    **{name: dict(low=0) for name in ("noise_sigma", "max_translation")},
+    **{name: dict(low=0, high=1) for name in ("stage1_fraction", "distill_warmup_frac")},
+}
+
+def _kind(value) -> str | None:
+    "'bool', 'number' or 'text' for a parameter value; None for anything else (no check)."
+    if isinstance(value, bool): return "bool"
+    if isinstance(value, (int, float)): return "number"
+    return "text" if isinstance(value, str) else None
+
+def check_knobs(config: dict, # notebook parameter -> the value the sweep will pass
+                defaults: dict, # the notebook's parameters as `notebook_parameters` returns them (default sources)
+                where: Callable = lambda name: f"parameter {name!r}", # how the message names a parameter
+               ) -> None:
+    "Refuse, before anything runs, a value of another kind than the notebook's default, or outside `KNOB_RANGES`."
+    for name, value in config.items():
+        try: default = ast.literal_eval(defaults.get(name, "None"))
+        except (ValueError, SyntaxError): default = None
+        expected, got = _kind(default), _kind(value)
+        if expected is not None and got != expected:
+            raise OptionError(f"{where(name)}: expected {'a ' if expected != 'text' else ''}{expected} like the notebook's default "
+                              f"{default!r}, got {type(value).__name__} {value!r}")
+        if name in KNOB_RANGES: check_number(value, where(name), **KNOB_RANGES[name])
+
 def plan_sweep(table: str, # registered table key
                preset: str = "smoke", # "smoke", "cpu" or "paper"
                seeds=None, # number of seeds (0..N-1), an explicit list of seeds, or None for the table's default
@@ -138,7 +171,7 @@ def plan_sweep(table: str, # registered table key
                overrides: dict | None = None, # notebook parameters replacing the preset's knobs (`--set`)
                out_dir="runs", # where the results store, notebooks, records and tables go
               ) -> list:
-    "Check every name and return the `RunSpec`s of a sweep, without running anything, seed by seed (every row of seed 0 first), so that a sweep stopped early leaves complete paired seeds."
+    "Check every name and value and return the `RunSpec`s of a sweep, without running anything, seed by seed (every row of seed 0 first), so that a sweep stopped early leaves complete paired seeds."
     tab = get_table(table)
     nb = tab.notebook_path()
     knobs = tab.preset(preset)
@@ -158,6 +191,7 @@ def plan_sweep(table: str, # registered table key
         if name not in accepted:
             raise ConfigError(f"unknown parameter {name!r} for notebook {nb.name}; its parameters are: {', '.join(accepted)}")
     config = {**knobs, **overrides}
+    check_knobs(config, accepted, lambda name: f"parameter {name!r}" + ("" if name in overrides else f" (preset {preset!r} of table {table!r})"))
     phash = params_hash(config)
     base = config_dir(table, preset, phash, out_dir)
     return [RunSpec(table, v, s, preset, phash, {"table": table, "variant": v, "seed": s, "preset": preset, **config},
@@ -193,13 +227,24 @@ def _cpu_seconds(pid) -> float | None:
     except Exception: return None
 
 
-def _kernel_manager_class(folder: Path, measured: dict):
-    "A kernel manager that keeps the kernel's connection file and temporary files in `folder` and reads its CPU time before shutdown."
+def kernel_environment(folder: Path, # the run's private temporary folder
+                       threads: int | None = None, # CPU threads of the kernel's torch and BLAS; None: as this process's environment says
+                       base: dict | None = None, # the environment to start from (default: `os.environ`)
+                      ) -> dict:
+    "The environment a run's kernel starts with: temporary files in `folder`, and `threads` as OMP_NUM_THREADS and MKL_NUM_THREADS."
+    env = {**(os.environ if base is None else base), "TMPDIR": str(folder)}
+    if threads is not None:
+        threads = check_number(threads, "threads", integer=True, low=0, open_low=True)
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
+
+def _kernel_manager_class(folder: Path, measured: dict, threads: int | None = None):
+    "A kernel manager that starts the kernel in `kernel_environment(folder, threads)` and reads its CPU time before shutdown."
     from jupyter_client.manager import AsyncKernelManager
     class RunKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs): super().__init__(connection_file=str(folder / "kernel.json"), **kwargs)
         async def start_kernel(self, **kwargs):
-            await super().start_kernel(**{**kwargs, "env": {**kwargs.get("env", os.environ), "TMPDIR": str(folder)}})
+            await super().start_kernel(**{**kwargs, "env": kernel_environment(folder, threads, kwargs.get("env"))})
         async def shutdown_kernel(self, now: bool = False, restart: bool = False):
             measured["cpu_time"] = _cpu_seconds(getattr(getattr(self.provisioner, "process", None), "pid", None))
             await super().shutdown_kernel(now=now, restart=restart)
@@ -210,6 +255,7 @@ def execute_run(notebook_text: str, # the ablation notebook (.ipynb JSON)
                 parameters: dict, # notebook parameters except `output`
                 columns: tuple = (), # metric names the record must contain
                 kernel_name: str = "python3", # Jupyter kernel to execute with
+                threads: int | None = None, # CPU threads of the kernel (OMP_NUM_THREADS); None: this process's environment decides
                ) -> dict:
     "Execute one run with papermill in a temporary folder; return status, error, times, and the notebook, record and model."
     import papermill
@@ -225,7 +271,7 @@ def execute_run(notebook_text: str, # the ablation notebook (.ipynb JSON)
         # The kernel's working directory is set through `resources`: papermill's `cwd=` chdirs the whole process.
         kwargs = dict(parameters={**parameters, "output": str(out_rec)}, kernel_name=kernel_name, language="python",
                       progress_bar=False, log_output=False, resources={"metadata": {"path": tmp}},
-                      kernel_manager_class=_kernel_manager_class(Path(tmp), measured),
+                      kernel_manager_class=_kernel_manager_class(Path(tmp), measured, threads),
                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # keep kernel chatter off the sweep's stderr
         try: contextvars.Context().run(papermill.execute_notebook, str(src), str(out_nb), **kwargs)
         except PapermillExecutionError as e: error = f"{e.ename}: {e.evalue}"
@@ -286,11 +332,13 @@ def run_sweep(table: str, # registered table key
               variants: list | None = None, # rows to run (default all)
               log=print, # progress messages (one line per run); None for silence
               reference=None, # committed results to print beside this run (default `results_dir()`); False for none
+              threads: int | None = None, # CPU threads of each run's kernel (`restorekit ablate --threads`); None: the environment decides
              ) -> SweepResult:
     "Run every variant × seed of `table` that is not already done, store the results and render the table."
     if executor not in ("local", "dask"): raise ConfigError(f"unknown executor {executor!r}; choose 'local' or 'dask'")
     if executor == "dask" and not address: raise ConfigError("executor 'dask' needs the scheduler address (--address tcp://host:port)")
     if int(workers) < 1: raise ConfigError(f"workers: expected at least 1, got {workers}")
+    if threads is not None: threads = check_number(threads, "threads", integer=True, low=0, open_low=True)
     log = log or (lambda *a, **k: None)
     start = time.perf_counter()
     specs = plan_sweep(table, preset, seeds, variants, overrides, out_dir)
@@ -313,7 +361,7 @@ def run_sweep(table: str, # registered table key
 
         def run_local(spec):
             store.start(spec.key, spec.parameters, version, spec.out_notebook)
-            return execute_run(notebook_text, spec.parameters, tab.columns)
+            return execute_run(notebook_text, spec.parameters, tab.columns, threads=threads)
 
         if executor == "dask":
             from distributed import Client
@@ -322,7 +370,7 @@ def run_sweep(table: str, # registered table key
             except (OSError, TimeoutError) as e:
                 raise RestoreKitError(f"could not connect to the Dask scheduler at {address!r}: {e}") from None
             with client:
-                futures = {client.submit(execute_run, notebook_text, spec.parameters, tab.columns, pure=False): spec for spec in pending}
+                futures = {client.submit(execute_run, notebook_text, spec.parameters, tab.columns, threads=threads, pure=False): spec for spec in pending}
                 for i, fut in enumerate(dask_completed(futures), 1):
                     spec = futures[fut]
                     try: res = fut.result()

@@ -97,7 +97,7 @@ def test_stbn_shapes_odd_sizes_and_all_table3_configs():
             assert STBN(STBNConfig(**row.overrides, **SMALL))(clip).shape == (1, 3, 3, 37, 45)
         assert STBN(STBNConfig(warp_mode="bilinear", loss="l2", **SMALL))(clip[:, :1]).shape == (1, 1, 3, 37, 45)
     with pytest.raises(rk.ConfigError, match="flow_refinement"):
-        STBNConfig(flow="dis")
+        STBNConfig(flow_source="dis_medium")
 
 
 def test_a_few_training_steps_reduce_the_self_supervised_loss():

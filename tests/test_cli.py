@@ -20,6 +20,9 @@ RESTOREKIT = str(Path(sys.executable).with_name("restorekit"))
     (["ablate", "flow_estimators", "--variant", "raft"], "unknown variant 'raft'"),
     (["ablate", "flow_estimators", "--set", "n_clipz=3"], "unknown parameter 'n_clipz'"),
     (["ablate", "flow_estimators", "--set", "n_clips"], "expected key=value"),
+    (["ablate", "flow_estimators", "--preset", "smoke", "--set", "n_clips=0"], "parameter 'n_clips': expected a positive integer, got 0"),
+    (["ablate", "flow_estimators", "--set", "n_frames=1"], "parameter 'n_frames': expected an integer >= 2, got 1"),
+    (["ablate", "flow_estimators", "--set", "size=big"], "parameter 'size': expected a number"),
     (["ablate", "cli_planned"], "declared but not runnable yet"),
     (["ablate", "flow_estimators", "--executor", "dask"], "needs the scheduler address"),
     (["tables"], "no results store"),
@@ -29,6 +32,20 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys, argv, words):
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_ablate_threads_reach_the_sweep(tmp_path, monkeypatch):
+    "`--threads` is passed to `run_sweep`, which starts every run's kernel with it (tested in the sweep chapter)."
+    import restorekit.cli as cli
+    seen = {}
+    def fake_sweep(table, **kwargs):
+        seen.update(kwargs)
+        raise cli.RestoreKitError("stop before running")
+    monkeypatch.setattr(cli, "run_sweep", fake_sweep)
+    assert main(["ablate", "flow_estimators", "--threads", "3", "--out", str(tmp_path / "runs")]) == 2
+    assert seen["threads"] == 3
+    assert main(["ablate", "flow_estimators", "--out", str(tmp_path / "runs")]) == 2
+    assert seen["threads"] == 1
 
 
 def test_argparse_errors_and_help(capsys):

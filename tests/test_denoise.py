@@ -32,7 +32,7 @@ def test_end_to_end_shape_and_checkpoint(clip_files):
     assert out.shape == clean.shape
     assert res.frames == 8 and res.sigma_estimated
     extra = load_checkpoint(res.checkpoint)["extra"]
-    assert res.checkpoint == d / "out.mp4.ckpt" and extra["model"] == "stbn" and extra["config"]["flow"] == "dis"
+    assert res.checkpoint == d / "out.mp4.ckpt" and extra["model"] == "stbn" and extra["config"]["flow_source"] == "dis_medium"
 
 
 def test_improves_psnr(clip_files):
@@ -118,3 +118,17 @@ def test_video_writer_is_atomic(tmp_path):
         with pytest.raises(ValueError, match="16x16"):
             w.write(clip[:1, :, :16, :16])
     assert torch.equal(read_video(tmp_path / "v.mkv"), clip.mul(255).round().div(255))
+
+
+def test_training_checkpoint_in_older_config_words_is_the_same_model(tmp_path):
+    "A training checkpoint whose STBN config says flow='dis' (the field's older name and value) resumes; another model does not."
+    from restorekit.core import CheckpointError
+    from restorekit.denoise import _check_checkpoint, _model_config
+    from restorekit.stbn import STBN
+    from restorekit.train import save_checkpoint
+    cfg = _model_config(8, 25)
+    older = {k: v for k, v in cfg.to_dict().items() if k != "flow_source"} | {"flow": "dis"}
+    path = save_checkpoint(tmp_path / "old.ckpt", STBN(cfg), extra={"config": older, "task": "denoise"})
+    _check_checkpoint(path, cfg)
+    other = save_checkpoint(tmp_path / "other.ckpt", STBN(cfg), extra={"config": older | {"flow": "net", "flow_refinement": True}, "task": "denoise"})
+    with pytest.raises(CheckpointError, match="flow_source='pyramid'"): _check_checkpoint(other, cfg)

@@ -43,7 +43,7 @@ def folder(tmp_path_factory):
     (d / "notes.txt").write_text("the user's notes\n")
     (d / "old.mkv").write_bytes(b"a video the user made elsewhere")
     (d / "random.bin").write_bytes(bytes(range(256)) * 20)
-    save_model(d / "model.pt", STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow="dis", flow_refinement=False)))
+    save_model(d / "model.pt", STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow_source="dis_medium", flow_refinement=False)))
     return d
 
 

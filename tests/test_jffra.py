@@ -142,7 +142,7 @@ def test_given_flows_are_checked():
 
 def test_config_validation_and_registry_rows():
     for bad, match in [(dict(alignment="x"), "alignment"), (dict(alignment="mutual_attention"), "needs alignment='flow'"),
-                       (dict(task="x"), "task"), (dict(initial_flow="raft"), "raft"), (dict(channels=6, heads=4), "divisible")]:
+                       (dict(task="x"), "task"), (dict(flow_source="raft"), "raft"), (dict(channels=6, heads=4), "divisible")]:
         with pytest.raises(ConfigError, match=match): JFFRAConfig(**bad)
     for name in ("jffra_t5", "jffra_t6"):
         for row in rk.get_table(name).rows:

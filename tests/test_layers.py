@@ -13,8 +13,8 @@ from restorekit.train import load_checkpoint, save_checkpoint
 def _models():
     torch.manual_seed(0)
     return {
-        "s2svr": (rk.S2SVR(rk.S2SVRConfig(channels=8, flow_net="none")), "encoder.blocks.0.0"),
-        "sliding": (rk.build_model(rk.S2SVRConfig(channels=8, flow_net="none", propagation="sliding_window")), "extract.2"),
+        "s2svr": (rk.S2SVR(rk.S2SVRConfig(channels=8, flow_source="zero")), "encoder.blocks.0.0"),
+        "sliding": (rk.build_model(rk.S2SVRConfig(channels=8, flow_source="zero", propagation="sliding_window")), "extract.2"),
         "jffra": (rk.JFFRA(rk.JFFRAConfig(channels=8)), "encoder.0.body"),
         "stbn": (rk.STBN(rk.STBNConfig(channels=8)), "srfe.blocks.0"),
     }
@@ -39,9 +39,9 @@ def test_residual_blocks_are_shared_and_keep_their_checkpoint_keys(name, tmp_pat
 def test_models_take_their_flows_from_neighbour_flows():
     clip = torch.rand(1, 3, 3, 24, 32, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    stbn = rk.STBN(rk.STBNConfig(channels=8, flow="dis", flow_refinement=False))
-    ncfl = rk.NCFL(rk.NCFLConfig(channels=8, flow="dis", bidirectional=True))
-    s2svr = rk.S2SVR(rk.S2SVRConfig(channels=8, flow_net="dis", scale=1, task="compressed"))
+    stbn = rk.STBN(rk.STBNConfig(channels=8, flow_source="dis_medium", flow_refinement=False))
+    ncfl = rk.NCFL(rk.NCFLConfig(channels=8, flow_source="dis_medium", bidirectional=True))
+    s2svr = rk.S2SVR(rk.S2SVRConfig(channels=8, flow_source="dis_medium", scale=1, task="compressed"))
     to_prev, to_next = neighbour_flows(clip, "dis_medium")
     for got in (stbn.estimate_flows(clip), ncfl.estimate_flows(clip)):
         assert torch.equal(got[0], to_prev) and torch.equal(got[1], to_next)
@@ -52,8 +52,20 @@ def test_models_take_their_flows_from_neighbour_flows():
 
 
 def test_evaluation_mode_restores_training_after_a_failing_forward():
-    model = rk.S2SVR(rk.S2SVRConfig(channels=8, flow_net="none")).train()
+    model = rk.S2SVR(rk.S2SVRConfig(channels=8, flow_source="zero")).train()
     with pytest.raises(rk.ShapeError):
         with evaluation_mode(model), torch.no_grad():
             model(torch.rand(1, 2, 1, 8, 8))           # one channel: refused by the model's forward
     assert model.training and all(m.training for m in model.modules())
+
+
+def test_registry_rows_in_the_older_flow_words_still_register():
+    "A table row written with a config's older field name and value validates (through `from_dict`); a bad value still names the row."
+    from restorekit.core import ConfigError
+    from restorekit.registry import AblationTable, Variant, get_table
+    t4 = get_table("s2svr_t4")
+    older = AblationTable("older_words", "S2SVR", "t", "psnr", True, None, [Variant("raft_supervised", {"flow_net": "raft", "flow_training": "supervised"})],
+                          t4.presets, config=rk.S2SVRConfig)
+    assert rk.S2SVRConfig.from_dict(older.rows[0].overrides).flow_source == "raft"
+    with pytest.raises(ConfigError, match="row 'typo'.*flow_source: unknown value 'raftt'"):
+        AblationTable("older_words", "S2SVR", "t", "psnr", True, None, [Variant("typo", {"flow_net": "raftt"})], t4.presets, config=rk.S2SVRConfig)

@@ -23,14 +23,14 @@ from restorekit.video import VideoWriter, read_video, write_video
 
 T, H, W = 9, 37, 51  # an odd size that is a multiple of nothing the models need
 
-NCFL_SMALL = dict(channels=4, latent_channels=4, mvr_channels=4, attention_channels=4, flow="dis")
+NCFL_SMALL = dict(channels=4, latent_channels=4, mvr_channels=4, attention_channels=4, flow_source="dis_medium")
 # kind, factory, upscale factor, True if the model sees a finite temporal window (chunking is then exact)
 MODELS = {
-    "stbn": ("stbn", lambda: STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow="dis", flow_refinement=False)), 1, False),
+    "stbn": ("stbn", lambda: STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow_source="dis_medium", flow_refinement=False)), 1, False),
     "stbn_flownet": ("stbn", lambda: STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow_levels=3, flow_refinement=False)), 1, False),
-    "s2svr_sr": ("s2svr", lambda: build_model(S2SVRConfig(scale=2, channels=4, gru_layers=1, flow_net="dis")), 2, False),
+    "s2svr_sr": ("s2svr", lambda: build_model(S2SVRConfig(scale=2, channels=4, gru_layers=1, flow_source="dis_medium")), 2, False),
     "s2svr_sliding": ("s2svr", lambda: build_model(S2SVRConfig(scale=1, task="deblur", channels=4, propagation="sliding_window",
-                                                               window=3, flow_net="dis")), 1, True),
+                                                               window=3, flow_source="dis_medium")), 1, True),
     "jffra_sr": ("jffra", lambda: JFFRA(JFFRAConfig(task="sr", scale=2, channels=4, levels=1, window_size=4, radius=1)), 2, True),
     "ncfl": ("ncfl", lambda: NCFL(NCFLConfig(**NCFL_SMALL)), 1, False),
     "ncfl_bidirectional": ("ncfl", lambda: NCFL(NCFLConfig(**NCFL_SMALL, bidirectional=True)), 1, False),
@@ -124,9 +124,9 @@ def test_round_trip_of_flow_nets_and_learned_flow_inside_s2svr(tmp_path):
         assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), loaded.model.state_dict().values()))
         with pytest.raises(Exception, match="estimates optical flow"):
             restore_clip(loaded.model, torch.rand(2, 3, 16, 16))
-    for flow_net, net in (("pyramid", PyramidFlowNet(levels=2, widths=(4,), kernel_size=3)),
+    for flow_source, net in (("pyramid", PyramidFlowNet(levels=2, widths=(4,), kernel_size=3)),
                           ("pwclite", PWCLite(levels=2, channels=(8, 8), hidden=(8,), context=False))):
-        s2svr = perturbed(lambda: build_model(S2SVRConfig(scale=1, task="deblur", channels=4, gru_layers=1, flow_net=flow_net), flow_net=net))
+        s2svr = perturbed(lambda: build_model(S2SVRConfig(scale=1, task="deblur", channels=4, gru_layers=1, flow_source=flow_source), flow_net=net))
         loaded = load_model(save_model(tmp_path / "s2svr.pt", s2svr))
         assert type(loaded.model.flow_net) is type(net) and loaded.model.flow_net.levels == 2   # not the default-sized net
         x = torch.rand(3, 3, 20, 20)
@@ -137,7 +137,7 @@ def test_round_trip_of_flow_nets_and_learned_flow_inside_s2svr(tmp_path):
 
 @pytest.fixture()
 def stbn_ckpt(tmp_path):
-    model = STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow="dis", flow_refinement=False))
+    model = STBN(STBNConfig(channels=4, n_blocks=1, srfe_blocks=1, flow_source="dis_medium", flow_refinement=False))
     return tmp_path, model, save_model(tmp_path / "stbn.pt", model, data={"task": "denoise"}, preset="smoke")
 
 
@@ -212,9 +212,9 @@ def test_cli_reports_refusals_in_one_line(stbn_ckpt, video):
 
 
 def test_save_model_refuses_what_would_not_load(tmp_path):
-    model = STBN(STBNConfig(channels=4, flow="dis", flow_refinement=False))
+    model = STBN(STBNConfig(channels=4, flow_source="dis_medium", flow_refinement=False))
     with pytest.raises(CheckpointError, match="do not match"):
-        save_model(tmp_path / "x.pt", model, STBNConfig(channels=8, flow="dis", flow_refinement=False))
+        save_model(tmp_path / "x.pt", model, STBNConfig(channels=8, flow_source="dis_medium", flow_refinement=False))
     with pytest.raises(Exception, match="weights_only"):
         save_model(tmp_path / "x.pt", model, metrics={"curve": object()})
     with pytest.raises(Exception, match="not a registered restorekit model"):

@@ -15,7 +15,7 @@ SMALL = dict(channels=8, gru_layers=2, res_blocks=1)
 
 def _model(seed=0, **kw):
     torch.manual_seed(seed)
-    return S2SVR(S2SVRConfig(**{**SMALL, "flow_net": "none", **kw})).eval()
+    return S2SVR(S2SVRConfig(**{**SMALL, "flow_source": "zero", **kw})).eval()
 
 
 def _clip(b, t, h, w, seed=0):
@@ -32,7 +32,7 @@ def test_public_names():
 @pytest.mark.parametrize("scale,size", [(4, (9, 13)), (1, (17, 11)), (4, (1, 5))])
 @pytest.mark.parametrize("propagation", ["seq2seq", "sliding_window"])
 def test_any_length_and_size(t, scale, size, propagation):
-    model = build_model(S2SVRConfig(**SMALL, scale=scale, flow_net="none", propagation=propagation)).eval()
+    model = build_model(S2SVRConfig(**SMALL, scale=scale, flow_source="zero", propagation=propagation)).eval()
     h, w = size
     with torch.no_grad():
         out = model(_clip(2, t, h, w, seed=t))
@@ -131,7 +131,7 @@ def test_zero_flow_motion_compensation_is_identity():
 @pytest.mark.parametrize("channels", [8, 16, 32, 64])
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_parameter_budgets_comparable(channels, layers):
-    cfg = S2SVRConfig(channels=channels, gru_layers=layers, flow_net="none")
+    cfg = S2SVRConfig(channels=channels, gru_layers=layers, flow_source="zero")
     n_s2s = count_parameters(build_model(cfg))
     sliding = build_model(dataclasses.replace(cfg, propagation="sliding_window"))
     assert isinstance(sliding, SlidingWindowVR)
@@ -142,7 +142,7 @@ def test_parameter_budgets_comparable(channels, layers):
 
 def test_sliding_window_sees_only_its_window():
     torch.manual_seed(0)
-    model = build_model(S2SVRConfig(**SMALL, scale=1, flow_net="none", propagation="sliding_window", window=3)).eval()
+    model = build_model(S2SVRConfig(**SMALL, scale=1, flow_source="zero", propagation="sliding_window", window=3)).eval()
     clip = _clip(1, 6, 8, 8)
     changed = clip.clone(); changed[:, 5] = 0.5
     with torch.no_grad():
@@ -150,13 +150,13 @@ def test_sliding_window_sees_only_its_window():
 
 
 def test_dis_flow_on_tiny_frames():
-    model = S2SVR(S2SVRConfig(**SMALL, scale=4, flow_net="dis")).eval()
+    model = S2SVR(S2SVRConfig(**SMALL, scale=4, flow_source="dis_medium")).eval()
     with torch.no_grad():
         assert model(_clip(1, 3, 8, 8)).shape == (1, 3, 3, 32, 32)
 
 
 def test_errors():
-    with pytest.raises(ConfigError, match="flow_net"): S2SVRConfig(flow_net="raft2")
+    with pytest.raises(ConfigError, match="flow_source"): S2SVRConfig(flow_source="raft2")
     with pytest.raises(ConfigError, match="propagation"): S2SVRConfig(propagation="bidirectional")
     with pytest.raises(ConfigError, match="sliding"): S2SVR(S2SVRConfig(propagation="sliding_window"))
     model = _model()
