@@ -147,4 +147,4 @@ def test_cache_key_covers_sources_and_weights():
                                    kw.get("sources", ("synthetic",)))
     assert key() == key()
     assert key() != key(sources=("synthetic", "bikes"))
-    assert key() != key(w=FlowLossWeights(occlusion_warmup=0.0))
+    assert key() != key(w=FlowLossWeights(occlusion_warmup=0.2))
