@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .checkpoint import load_model, save_model
-from .core import ConfigError
+from .core import ConfigError, ShapeError, code_version
 from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
@@ -31,9 +33,11 @@ from .unsupflow import FlowLossWeights, level_weights, unsupervised_flow_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['VARIANTS', 'FLOW_PRESETS', 'FlowLoss', 'FlowPreset', 'make_flow_net', 'train_flow_nets', 'flow_epe_synthetic',
-           'flow_epe_stereo', 'flow_epe_table', 'format_epe_table', 'alignment_figure', 'trained_flow_estimator',
-           'evaluate_restorer']
+__all__ = ['VARIANTS', 'FLOW_PRESETS', 'STUDY_NETS', 'FlowLoss', 'FlowPreset', 'make_flow_net', 'train_flow_nets',
+           'flow_epe_synthetic', 'flow_epe_stereo', 'flow_epe_table', 'format_epe_table', 'alignment_figure',
+           'trained_flow_estimator', 'distillation_study', 'write_distillation_study', 'study_summary',
+           'evaluate_restorer', 'segment_lengths', 'segment_scores', 'flow_summary', 'compute_summary',
+           'position_figure']
 
 # %% ../nbs/33_exp_s2svr.ipynb #08845708
 VARIANTS = ("teacher", "student", "student_nodistill", "supervised")
@@ -273,6 +277,61 @@ def trained_flow_estimator(flow_source: str = "pwclite", # "pwclite", "raft" (it
     net = train_flow_nets(preset, seed, task, (variant,), cache_dir, net_overrides=overrides, **degrade_kwargs)[variant]
     return LearnedFlow(net, name=f"{flow_source}_{flow_training}")
 
+# %% ../nbs/33_exp_s2svr.ipynb #53589b29
+class _ZeroFlow(FlowEstimator):
+    "Zero flow: the bracket every learned flow has to beat."
+    def _estimate(self, ref, other): return torch.zeros_like(ref[:, :2])
+
+STUDY_NETS = ("teacher", "student", "student_nodistill")
+
+def distillation_study(seeds: tuple = (0, 1, 2), # training seeds, one set of nets each
+                       preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
+                       task: str = "denoise", # degradation the students see
+                       n_pairs: int = 16, # held-out synthetic pairs (the same for every seed)
+                       crop: int = 96, # their HQ size
+                       cache_dir=None, # where trained nets are kept (see `train_flow_nets`)
+                       weights: FlowLossWeights = FlowLossWeights(), # the loss weights of all three nets
+                       **degrade_kwargs, # overrides of the task's degradation
+                      ) -> list: # one dict per (seed, estimator): the `flow_epe_table` columns, plus the nets' training CPU seconds
+    "Algorithm 1's teacher, distilled student and undistilled student per seed, scored with zero flow and DIS on the same held-out pairs."
+    rows = []
+    for seed in seeds:
+        start = time.process_time()
+        nets = train_flow_nets(preset, seed, task, STUDY_NETS, cache_dir, weights, **degrade_kwargs)
+        train_cpu = time.process_time() - start
+        for row in flow_epe_table({**nets, "dis_medium": "dis_medium", "zero": _ZeroFlow()}, task, n_pairs, crop, seed=0, **degrade_kwargs):
+            rows.append({"seed": seed, **row, "train_cpu_s": train_cpu if row["estimator"] in STUDY_NETS else 0.0})
+    return rows
+
+def write_distillation_study(path, # the JSON file to write
+                             seeds: tuple = (0, 1, 2), # training seeds
+                             preset: str = "cpu", # a key of `FLOW_PRESETS`
+                             task: str = "denoise", # degradation the students see
+                             **kwargs, # more `distillation_study` arguments
+                            ) -> dict:
+    "Run `distillation_study` and write its rows, settings and code version as JSON; returns what was written."
+    from restorekit.sweep import library_versions
+    weights = kwargs.pop("weights", FlowLossWeights())
+    record = {"preset": preset, "flow_preset": asdict(_preset(preset)), "task": task, "seeds": list(seeds), "weights": asdict(weights),
+              "code_version": code_version(), "versions": library_versions(),
+              "rows": distillation_study(seeds, preset, task, weights=weights, **kwargs)}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return record
+
+def study_summary(record: dict, # a `write_distillation_study` record
+                  column: str = "synthetic_degraded", # the EPE column compared
+                 ) -> dict: # per net: mean EPE and per-seed values; per comparison: per-seed differences and how many seeds agree
+    "Per-seed EPEs of the study's nets and the paired differences the chapter states (student vs no distillation, each vs zero flow)."
+    by = {}
+    for r in record["rows"]: by.setdefault(r["estimator"], {})[r["seed"]] = r[column]
+    seeds = sorted(by["student"])
+    diff = lambda a, b: [by[a][s] - by[b][s] for s in seeds]
+    out = {"seeds": seeds, "epe": {k: [v[s] for s in seeds] for k, v in by.items()}}
+    out["student_minus_nodistill"] = diff("student", "student_nodistill")
+    for name in STUDY_NETS: out[f"{name}_minus_zero"] = diff(name, "zero")
+    return out
+
 # %% ../nbs/33_exp_s2svr.ipynb #a5efc26d
 def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR
                       dataset, # items with "lq" `(T, 3, h, w)` and "hq" `(T, 3, s·h, s·w)` (e.g. a RestorationDataset eval split)
@@ -285,3 +344,90 @@ def evaluate_restorer(model: nn.Module, # S2SVR or SlidingWindowVR
     with evaluation_mode(model):
         m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
     return {**m, "delta_psnr": m["psnr"] - m["psnr_input"], "delta_ssim": m["ssim"] - m["ssim_input"]}
+
+# %% ../nbs/33_exp_s2svr.ipynb #b6447570
+def segment_lengths(columns: tuple, # the table's columns; those named `psnr_len<N>` are segment lengths
+                    length_scale: float = 1.0, # every N is scaled by this (smoke runs), rounded, at least 2
+                   ) -> dict: # column -> frames of its segment
+    "The segment length of every `psnr_len<N>` column."
+    out = {c: max(2, round(int(c[len("psnr_len"):]) * length_scale)) for c in columns
+           if c.startswith("psnr_len") and c[len("psnr_len"):].isdigit()}
+    if not out: raise ConfigError(f"columns: expected some named psnr_len<N>, got {tuple(columns)}")
+    if length_scale <= 0: raise ConfigError(f"length_scale: expected a positive factor, got {length_scale}")
+    return out
+
+@torch.no_grad()
+def segment_scores(model: nn.Module, # S2SVR or SlidingWindowVR
+                   eval_set, # windows with "lq" `(T, 3, h, w)` and "hq" `(T, 3, s·h, s·w)`, T at least the longest segment
+                   lengths: dict, # column -> segment length (`segment_lengths`)
+                   device="cpu", # where to run the model
+                  ) -> dict: # {"metrics": column and psnr_input_len<N> means, psnr_at<k> per position; "per_item": per window}
+    "PSNR of the model on the first N frames of every window, each restored as a segment of its own, for every N."
+    longest = max(lengths.values())
+    per_item = {name: [] for c in lengths for name in (c, c.replace("psnr_", "psnr_input_"))}
+    positions = []
+    with evaluation_mode(model):
+        for i, item in enumerate(eval_set):
+            if item["lq"].shape[0] < longest:
+                raise ShapeError(f"eval_set[{i}]: expected at least {longest} frames, got {item['lq'].shape[0]}")
+            for c, n in lengths.items():
+                lq, hq = item["lq"][:n], item["hq"][:n]
+                frames = psnr(model(lq[None].to(device))[0].clamp(0, 1).cpu(), hq, reduction="frame").double()
+                per_item[c].append(float(frames.mean()))
+                per_item[c.replace("psnr_", "psnr_input_")].append(float(psnr(upscale(lq, model.cfg.scale).clamp(0, 1), hq, reduction="frame").double().mean()))
+                if n == longest and len(positions) == i: positions.append(frames)
+    by_position = torch.stack(positions).mean(0)
+    metrics = {k: sum(v) / len(v) for k, v in per_item.items()}
+    metrics.update({f"psnr_at{k + 1:02d}": float(x) for k, x in enumerate(by_position)})
+    return {"metrics": metrics, "per_item": per_item}
+
+# %% ../nbs/33_exp_s2svr.ipynb #3adb3c78
+def flow_summary(rendered, # `committed_reference("s2svr_t4")` (or any rendering of s2svr_t4)
+                ) -> dict: # per row: seeds, epe_flownet, epe_zero, epe_dis, and differences; "unsup_minus_<row>": paired differences
+    "Table 4's flow measurements per seed: each row's EPE beside the zero-flow and DIS brackets, and the distilled student against the supervised rows."
+    rows = {}
+    for v in rendered.table.rows:
+        got = {m: rendered.values(v.name, m) for m in ("epe_flownet", "epe_flownet_init", "epe_zero", "epe_dis", "psnr")}
+        seeds = sorted(got["epe_flownet"])
+        rows[v.name] = {"seeds": seeds, **{m: [got[m][s] for s in seeds if s in got[m]] for m in got},
+                        "below_zero": sum(got["epe_flownet"][s] < got["epe_zero"][s] for s in seeds)}
+    unsup = rendered.values("pwclite_unsupervised", "epe_flownet")
+    for name in ("pwclite_supervised", "raft_supervised"):
+        other = rendered.values(name, "epe_flownet")
+        rows[f"unsup_minus_{name}"] = [unsup[s] - other[s] for s in sorted(set(unsup) & set(other))]
+    return rows
+
+def compute_summary(rendered, # a `RenderedTable`
+                   ) -> dict: # runs, trainings per seed, CPU seconds in total / per run (min, max) / per seed
+    "What a sweep spent: every done run's recorded CPU seconds, in total and per seed."
+    runs = [r for rs in rendered.runs.values() for r in rs if r.cpu_time is not None]
+    seeds = sorted({r.seed for r in runs})
+    cpu = [r.cpu_time for r in runs]
+    return {"runs": len(runs), "seeds": seeds, "trainings_per_seed": len(runs) / max(1, len(seeds)),
+            "cpu_total": sum(cpu), "cpu_run_min": min(cpu, default=math.nan), "cpu_run_max": max(cpu, default=math.nan),
+            "cpu_per_seed": sum(cpu) / max(1, len(seeds))}
+
+def position_figure(tables: dict, # panel title -> `RenderedTable` of a table whose records hold psnr_at<k>
+                   ):
+    "Plotly figure: PSNR against frame position per row (mean over seeds, band from the lowest to the highest seed), one panel per table."
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    colours = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
+    fig = make_subplots(rows=1, cols=len(tables), subplot_titles=list(tables))
+    for col, rendered in enumerate(tables.values(), 1):
+        for i, v in enumerate(rendered.table.rows):
+            runs = rendered.runs.get(v.name) or []
+            if not runs: continue
+            positions = sorted(int(m[len("psnr_at"):]) for m in runs[0].metrics if m.startswith("psnr_at"))
+            curves = torch.tensor([[r.metrics[f"psnr_at{k:02d}"] for k in positions] for r in runs], dtype=torch.float64)
+            r_, g_, b_ = colours[i % len(colours)]; colour = f"rgb({r_},{g_},{b_})"
+            band = dict(mode="lines", line=dict(width=0, color=colour), showlegend=False, legendgroup=v.name, hoverinfo="skip")
+            fig.add_trace(go.Scatter(x=positions, y=curves.max(0).values.tolist(), **band), row=1, col=col)
+            fig.add_trace(go.Scatter(x=positions, y=curves.min(0).values.tolist(), fill="tonexty", fillcolor=f"rgba({r_},{g_},{b_},0.15)", **band),
+                          row=1, col=col)
+            fig.add_trace(go.Scatter(x=positions, y=curves.mean(0).tolist(), mode="lines+markers", marker=dict(size=4), line=dict(color=colour),
+                                     name=f"{v.label} ({len(runs)} seeds)", legendgroup=v.name, showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text="frame position in the segment")
+    fig.update_yaxes(title_text="PSNR (dB)", col=1)
+    fig.update_layout(height=380, width=max(520, 480 * len(tables)), template="plotly_white")
+    return fig

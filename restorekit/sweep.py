@@ -533,9 +533,10 @@ class RenderedTable:
         t = self.table
         unit = f" ({t.unit})" if t.unit else ""
         paper = [f"paper {t.metric}{unit}"] if self._has_paper else []
+        col_unit = lambda c: f" ({t.unit_of(c)})" if t.unit_of(c) else ""
         ref = [f"cpu {t.metric} (committed, 95 % CI)"] if self.reference is not None else []
         ours = "this run" if self.reference is not None else "ours"
-        return (["row", *paper, *ref] + [f"{ours} {c}{unit if c in t.columns else ''}" for c in self.shown]
+        return (["row", *paper, *ref] + [f"{ours} {c}{col_unit(c)}" for c in self.shown]
                 + ["seeds done"])
 
     def _rows(self) -> list:
@@ -614,8 +615,9 @@ class RenderedTable:
 
     def _title(self) -> str:
         t = self.table
-        return (f"{t.name} — {t.title} [{t.paper}] · preset {self.preset} · config {self.params_hash[:8]} · "
-                f"{'higher' if t.higher_is_better else 'lower'} is better")
+        way = lambda higher: "higher" if higher else "lower"
+        direction = f"{way(t.higher_is_better)} is better" + (f" ({', '.join(t.lower_is_better)}: {way(not t.higher_is_better)})" if t.lower_is_better else "")
+        return f"{t.name} — {t.title} [{t.paper}] · preset {self.preset} · config {self.params_hash[:8]} · {direction}"
 
     _ORDERING = "Ordering (claimed worse → better; per step the mean per-seed difference, positive in the paper's direction, with its Holm-adjusted 95 % interval):"
 
@@ -654,7 +656,7 @@ class RenderedTable:
         from plotly.subplots import make_subplots
         import plotly.graph_objects as go
         t = self.table
-        fig = make_subplots(rows=1, cols=len(self.shown), subplot_titles=[f"{c}{f' ({t.unit})' if t.unit and c in t.columns else ''}" for c in self.shown])
+        fig = make_subplots(rows=1, cols=len(self.shown), subplot_titles=[f"{c}{f' ({t.unit_of(c)})' if t.unit_of(c) else ''}" for c in self.shown])
         labels = [v.label for v in t.rows]
         for i, c in enumerate(self.shown, 1):
             st = [self.stats(v.name, c) for v in t.rows]
@@ -707,7 +709,7 @@ def render_table(store: ResultsStore, # an open results store
                 hashes = {r.eval_hash for r in runs[a] + runs[b] if r.eval_hash}
                 if len(hashes) > 1: effect = dict(method="refused", n=0, mean=math.nan, se=math.nan, df=math.nan, p=math.nan, agree=0,
                                                   note="evaluation-set hashes " + ", ".join(sorted(h[:12] for h in hashes)))
-                else: effect = step_effect(*({r.seed: r.metrics[c] for r in runs[x] if c in r.metrics} for x in (a, b)), tab.higher_is_better)
+                else: effect = step_effect(*({r.seed: r.metrics[c] for r in runs[x] if c in r.metrics} for x in (a, b)), tab.higher_better(c))
                 steps.append((c, a, b, effect))
     failed = []
     for v in tab.rows:

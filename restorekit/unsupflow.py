@@ -111,7 +111,7 @@ class FlowLossWeights:
     w_dis: float = 0.1 # ω_dis: distillation (Eq. 16); used by students only
     edge_weight: float = 10.0 # λ of the smoothness edge weighting
     occlusion: bool = True # mask the photometric term with the forward–backward check
-    occlusion_warmup: float = 0.2 # fraction of the training steps before the mask is switched on
+    occlusion_warmup: float = 0.0 # fraction of the training steps before the mask is switched on (0: from the first step)
     min_visible: float = 0.5 # per image: a mask leaving less than this share visible is dropped
     level_decay: float = 0.5 # weight of a pyramid level relative to the next finer one
 

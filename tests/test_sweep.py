@@ -176,3 +176,27 @@ def test_no_run_done_says_so(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "No run of this configuration is done yet: nothing to compare." in out
     assert "holds" not in out and "0 runs done, 2 failed" in out
+
+
+def test_a_lower_is_better_column_is_judged_in_its_own_direction(tmp_path):
+    from restorekit.registry import PRESETS, TABLES
+    from restorekit.sweep import render_table
+    kw = dict(paper="restorekit", title="direction", metric="psnr", unit="dB", higher_is_better=True, notebook=None,
+              rows=[Variant("a", {}), Variant("b", {})], presets={p: {} for p in PRESETS}, paper_ordering=(("a", "b"),))
+    register_table(AblationTable(name="_direction", columns=("epe", "psnr"), lower_is_better=("epe",), units={"epe": "px"}, **kw))
+    try:
+        with ResultsStore(tmp_path, writer=True) as store:
+            for seed in range(4):   # b has the lower EPE and the higher PSNR in every seed: the claim a → b holds in both columns
+                for name, epe, psnr in (("a", 1.0 + 0.01 * seed, 30.0), ("b", 0.5 + 0.03 * seed, 30.5 + 0.02 * seed)):
+                    store.finish(("_direction", name, seed, "cpu", "0" * 16), {}, {"metrics": {"epe": epe, "psnr": psnr}}, 1.0)
+            rendered = render_table(store, "_direction", "cpu", "0" * 16)
+    finally: TABLES.pop("_direction")
+    verdicts = {s.column: s for s in rendered.steps}
+    assert verdicts["epe"].verdict.startswith("holds") and verdicts["epe"].mean > 0 and verdicts["epe"].agree == 4
+    assert verdicts["psnr"].verdict.startswith("holds")
+    text = rendered.text()
+    assert "ours epe (px)" in text and "ours psnr (dB)" in text and "higher is better (epe: lower)" in text
+    with pytest.raises(ConfigError, match="not one of its columns"):
+        AblationTable(name="_bad", columns=("psnr",), lower_is_better=("epe",), **kw)
+    with pytest.raises(ConfigError, match="metric's direction"):
+        AblationTable(name="_bad", columns=("psnr",), lower_is_better=("psnr",), **kw)

@@ -136,10 +136,13 @@ def test_occlusion_warmup_is_the_same_rule_for_every_variant(variant):
     batch = {"hq": torch.stack([ref, other], 1), "lq": torch.stack([ref, other], 1)}
     net = _Disagreeing()
     _, masked = FlowLoss(variant, weights=FlowLossWeights(min_visible=0.0))(net, batch)
-    warm = FlowLoss(variant, weights=FlowLossWeights(min_visible=0.0))
+    warm = FlowLoss(variant, weights=FlowLossWeights(min_visible=0.0, occlusion_warmup=0.2))
     warm.on_step_begin(SimpleNamespace(step=0, cfg=SimpleNamespace(steps=10)))
     _, unmasked = warm(net, batch)
     assert masked["ph"] == 0 and unmasked["ph"] > 0.01
+    default = FlowLoss(variant)                                                     # the default masks from the first step
+    default.on_step_begin(SimpleNamespace(step=0, cfg=SimpleNamespace(steps=10)))
+    assert default.mask_occlusion
 
 
 def test_cache_key_covers_sources_and_weights():
@@ -147,4 +150,4 @@ def test_cache_key_covers_sources_and_weights():
                                    kw.get("sources", ("synthetic",)))
     assert key() == key()
     assert key() != key(sources=("synthetic", "bikes"))
-    assert key() != key(w=FlowLossWeights(occlusion_warmup=0.0))
+    assert key() != key(w=FlowLossWeights(occlusion_warmup=0.2))
