@@ -9,7 +9,9 @@ Notebooks are executed with nbclient (cells carrying an nbdev test flag such as 
 shown but not run unless --run-slow), with RESTOREKIT_STATIC_VIEWERS=1 so restorekit's viewers
 emit static plotly figures. Executed notebooks are cached under <out>/_cache, keyed by the
 notebook's text and the library's source, so a rebuild re-executes only what changed. Plotly
-figures render with the plotly.js shipped in the plotly package, copied into the site.
+figures render with the plotly.js shipped in the plotly package, and equations with the MathJax of the
+`jupyter-server-mathjax` package (a dev requirement), both copied into the site: nothing is fetched.
+`python tools/check_site.py site/` then opens every page in headless Chromium and checks it.
 """
 from __future__ import annotations
 
@@ -175,7 +177,9 @@ _TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {%- block html_head_js_mathjax -%}
-{%- if resources.rk_mathjax %}<script type="text/x-mathjax-config">MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], processEscapes: true}, showMathMenu: false, messageStyle: "none"});</script>
+{%- if resources.rk_mathjax %}<script type="text/x-mathjax-config">MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], processEscapes: true}, showMathMenu: false, messageStyle: "none",
+  MMLorHTML: {prefer: "HTML"}, menuSettings: {assistiveMML: false}, "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
+    styles: {"@font-face": {"font-family": "MathJax_Blank", src: "local('MathJax_Blank')"}}}});</script>
 <script src="{{ resources.rk_mathjax }}"></script>{% endif -%}
 {%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -383,12 +387,16 @@ def main(argv=None) -> int:
     return status
 
 
-def _copy_mathjax(out: Path) -> str | None:
-    "MathJax from the optional `jupyter-server-mathjax` package, copied into the site; None (TeX shown as typed) without it."
+def _copy_mathjax(out: Path) -> str:
+    """MathJax 2 from the `jupyter-server-mathjax` package (a dev requirement), copied into the site so that equations
+    are typeset offline. It ships the STIX-Web fonts only, so the page configures MathJax's HTML-CSS output for them."""
     try: import jupyter_server_mathjax
-    except ImportError: return None
+    except ImportError:
+        raise SystemExit("build_site: the `jupyter-server-mathjax` package is missing, so the site could not typeset its "
+                         "equations offline; install the dev requirements: pip install -e \".[dev]\"")
     src = Path(jupyter_server_mathjax.__file__).parent / "static"
-    if not (src / "MathJax.js").exists(): return None
+    if not (src / "MathJax.js").exists():
+        raise SystemExit(f"build_site: {src} has no MathJax.js; reinstall `jupyter-server-mathjax`")
     dest = out / "mathjax"
     if not dest.exists(): shutil.copytree(src, dest)
     return "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
