@@ -216,7 +216,8 @@ def nav_html(pages: list[tuple[Path, str]], current: Path) -> str:
         if not path.name[:2].isdigit(): return "Chapters"
         n = int(path.name[:2]); return groups.get(0 if n <= 10 else n // 10, "Chapters")
     rel = lambda target: os.path.relpath(target, current.parent)
-    parts = ['<nav class="rk-sidebar"><h2><a href="%s">restorekit</a></h2>' % rel(Path("index.html"))]
+    has_index = any(path == Path("index.html") for path, _ in pages)   # a partial build (--only) may leave it out
+    parts = ['<nav class="rk-sidebar"><h2>%s</h2>' % (f'<a href="{rel(Path("index.html"))}">restorekit</a>' if has_index else "restorekit")]
     last = None
     for path, title in pages:
         if path.name == "index.html" and path.parent == Path("."): continue
