@@ -96,11 +96,18 @@ def _library_hash() -> str:
     return h.hexdigest()[:16]
 
 
+# The kernel's environment (part of the cache key): static viewers, plotly figures as JSON, and matplotlib's
+# inline backend, which returns each figure as a PNG output (a non-interactive backend such as Agg would drop it).
+_KERNEL_ENV = {"RESTOREKIT_STATIC_VIEWERS": "1", "PLOTLY_RENDERER": "plotly_mimetype",
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline", "IN_TEST": "1"}
+
+
 def execute(path: Path, cache: Path, skip_flags: set[str], timeout: int, lib_hash: str) -> tuple[str, float, str | None]:
     "Execute one notebook (or take it from the cache); returns (cached notebook path, seconds, error or None)."
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    key = hashlib.sha256(path.read_bytes() + lib_hash.encode() + " ".join(sorted(skip_flags)).encode()).hexdigest()[:20]
+    key = hashlib.sha256(path.read_bytes() + lib_hash.encode() + " ".join(sorted(skip_flags)).encode()
+                         + json.dumps(_KERNEL_ENV, sort_keys=True).encode()).hexdigest()[:20]
     out = cache / f"{path.stem}-{key}.ipynb"
     if out.exists(): return str(out), 0.0, None
     nb = nbformat.read(path, as_version=4)
@@ -108,7 +115,7 @@ def execute(path: Path, cache: Path, skip_flags: set[str], timeout: int, lib_has
     for i, cell in enumerate(nb.cells):
         hit = _flags(cell.source) & skip_flags if cell.cell_type == "code" else set()
         if hit: skipped[i] = (cell.source, sorted(hit)); cell.source = ""
-    os.environ.update(RESTOREKIT_STATIC_VIEWERS="1", PLOTLY_RENDERER="plotly_mimetype", MPLBACKEND="Agg", IN_TEST="1")
+    os.environ.update(_KERNEL_ENV)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     t0, error = time.time(), None
     try: client.execute()

@@ -6,7 +6,8 @@
 For every page (each chapter, ablation notebook and api.html) the browser runs with the network switched
 off and the script checks:
 
-- console: no console error, no uncaught exception, no failed request (a page that needs the network fails here);
+- console: no console error, no uncaught exception, no failed request (a page that needs the network fails here),
+  and no banner saying the notebook failed while the site was built;
 - equations: MathJax is loaded where the page has TeX, it finishes, no TeX error is shown, every equation it
   found is rendered, and no raw `$...$`, `\\(...\\)` or `\\[...\\]` is left in the rendered prose;
 - figures: every plotly figure placeholder (`div.rk-plot`) is drawn by the local plotly.js (an SVG inside it),
@@ -65,7 +66,8 @@ _INSPECT = r"""() => {
   const badImages = images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.getAttribute('src') || '').slice(0, 80));
   const links = [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'));
   const ids = [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.getAttribute('name'));
-  return {raw, equations: mathScripts.length, unrendered, texErrors, plots: plots.length, undrawn,
+  const banners = [...document.querySelectorAll('.rk-banner')].map(b => b.textContent.trim().slice(0, 200));
+  return {raw, banners, equations: mathScripts.length, unrendered, texErrors, plots: plots.length, undrawn,
           images: images.length, badImages, links, ids, mathjax: !!(window.MathJax && window.MathJax.Hub)};
 }"""
 
@@ -74,6 +76,7 @@ _INSPECT = r"""() => {
 class PageReport:
     page: str
     console: list[str] = field(default_factory=list)
+    build_errors: list[str] = field(default_factory=list)
     equations: int = 0
     raw_tex: list[str] = field(default_factory=list)
     tex_errors: list[str] = field(default_factory=list)
@@ -90,7 +93,7 @@ class PageReport:
     seconds: float = 0.0
 
     def problems(self) -> list[str]:
-        out = [f"console: {m}" for m in self.console]
+        out = [f"console: {m}" for m in self.console] + [f"build: {b}" for b in self.build_errors]
         if self.mathjax_missing: out.append("TeX on the page but MathJax is not loaded")
         out += [f"raw TeX left: {t!r}" for t in self.raw_tex]
         out += [f"TeX error: {t!r}" for t in self.tex_errors]
@@ -133,7 +136,7 @@ def check_site(site: Path, screens: Path | None = None, chromium: str = CHROMIUM
                 info = page.evaluate(_INSPECT)
                 rep.equations, rep.unrendered, rep.tex_errors = info["equations"], info["unrendered"], info["texErrors"]
                 rep.raw_tex, rep.plots, rep.undrawn = info["raw"], info["plots"], info["undrawn"]
-                rep.images, rep.bad_images = info["images"], info["badImages"]
+                rep.images, rep.bad_images, rep.build_errors = info["images"], info["badImages"], info["banners"]
                 rep.mathjax_missing = bool(info["raw"]) and not info["mathjax"]
                 ids_of[path] = set(info["ids"]); links_of[path] = info["links"]
                 if screens:
@@ -170,6 +173,7 @@ def check_site(site: Path, screens: Path | None = None, chromium: str = CHROMIUM
 
 def summary(reports: list[PageReport]) -> dict:
     return {"pages": len(reports), "console_errors": sum(len(r.console) for r in reports),
+            "pages_failed_to_execute": sum(bool(r.build_errors) for r in reports),
             "equations": sum(r.equations for r in reports), "equations_unrendered": sum(r.unrendered for r in reports),
             "raw_tex_left": sum(len(r.raw_tex) for r in reports), "tex_errors": sum(len(r.tex_errors) for r in reports),
             "figures": sum(r.plots for r in reports), "figures_undrawn": sum(len(r.undrawn) for r in reports),
