@@ -14,7 +14,7 @@ def _pair(b, c, h, w, seed, dtype=torch.float32, requires_grad=False):
 
 @pytest.mark.parametrize("radius", [0, 1, 2, 4])
 @pytest.mark.parametrize("size", [(7, 9), (13, 11), (37, 45), (1, 6)])
-@pytest.mark.parametrize("tile", [None, 3])
+@pytest.mark.parametrize("tile", [None, 1, 3, 5, 16])
 def test_equals_bruteforce(monkeypatch, radius, size, tile):
     h, w = size
     b, c = 1 + (h + radius) % 2, 1 + (w * 3 + radius) % 5          # vary batch and channels with the case
@@ -40,7 +40,7 @@ def test_channel_order_is_v_then_u():
     assert rk.cost_volume_displacements(2)[k].tolist() == [2, 1]
 
 
-@pytest.mark.parametrize("radius,size,tile", [(0, (3, 4), None), (1, (5, 4), None), (2, (4, 5), None), (1, (5, 7), 2)])
+@pytest.mark.parametrize("radius,size,tile", [(0, (3, 4), None), (1, (5, 4), None), (2, (4, 5), None), (1, (5, 7), 2), (1, (5, 4), 1), (0, (3, 4), 3)])
 def test_gradcheck_float64(monkeypatch, radius, size, tile):
     a, b = _pair(2, 3, *size, seed=radius, dtype=torch.float64, requires_grad=True)
     if tile is not None:
@@ -48,11 +48,13 @@ def test_gradcheck_float64(monkeypatch, radius, size, tile):
     assert torch.autograd.gradcheck(lambda x, y: rk.cost_volume(x, y, radius), (a, b))
 
 
-def test_gradients_match_unfold():
+@pytest.mark.parametrize("radius,tile", [(4, None), (1, None), (1, 3)])
+def test_gradients_match_unfold(monkeypatch, radius, tile):
+    if tile is not None: monkeypatch.setattr(cvmod, "_TILE", tile)   # 3 px tiles on a 15-px row: overlapping tiles, a partial last one
     a, b = _pair(2, 6, 17, 15, seed=5, requires_grad=True)
-    up = torch.randn(2, 81, 17, 15, generator=torch.Generator().manual_seed(6))
-    fast = torch.autograd.grad(rk.cost_volume(a, b, 4), (a, b), up)
-    slow = torch.autograd.grad(rk.cost_volume_unfold(a, b, 4), (a, b), up)
+    up = torch.randn(2, (2 * radius + 1) ** 2, 17, 15, generator=torch.Generator().manual_seed(6))
+    fast = torch.autograd.grad(rk.cost_volume(a, b, radius), (a, b), up)
+    slow = torch.autograd.grad(rk.cost_volume_unfold(a, b, radius), (a, b), up)
     for x, y in zip(fast, slow):
         torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5)
 

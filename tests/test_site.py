@@ -30,3 +30,26 @@ def test_executed_chapter_carries_its_outputs_and_loads_nothing_from_the_network
     page = (out / "00_core.html").read_text()
     assert "jp-OutputArea-output" in page
     assert not re.search(r'<script[^>]+src="https?://', page)
+
+
+def test_built_chapter_passes_the_browser_check_and_a_broken_site_fails_it(tmp_path):
+    "tools/check_site.py in headless Chromium: equations typeset offline, the plotly figure drawn, no console error;"
+    " the same page without its MathJax copy is reported (raw TeX and failed requests)."
+    import os, shutil
+    import pytest
+    pytest.importorskip("playwright.sync_api", reason="the `playwright` package (a dev requirement) is not installed")
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists(): pytest.skip(f"{chromium} missing: `apt-get install -y chromium` enables this test")
+    sys.path.insert(0, str(ROOT / "tools"))
+    import check_site
+    out = tmp_path / "site"
+    _build(out, "--only", "20_costvol")                       # executed: the chapter's figure is a plotly figure
+    reports = {r.page: r for r in check_site.check_site(out, tmp_path / "screens", chromium, log=lambda *a: None)}
+    assert set(reports) == {"20_costvol.html", "api.html"}
+    page = reports["20_costvol.html"]
+    assert page.problems() == [], page.problems()
+    assert page.equations >= 5 and page.plots >= 1 and page.links > 10
+    assert (tmp_path / "screens" / "20_costvol.png").stat().st_size > 10_000
+    shutil.rmtree(out / "mathjax")
+    broken = {r.page: r for r in check_site.check_site(out, None, chromium, log=lambda *a: None)}["20_costvol.html"]
+    assert broken.console and broken.raw_tex and broken.equations == 0, broken.problems()

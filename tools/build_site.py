@@ -9,7 +9,9 @@ Notebooks are executed with nbclient (cells carrying an nbdev test flag such as 
 shown but not run unless --run-slow), with RESTOREKIT_STATIC_VIEWERS=1 so restorekit's viewers
 emit static plotly figures. Executed notebooks are cached under <out>/_cache, keyed by the
 notebook's text and the library's source, so a rebuild re-executes only what changed. Plotly
-figures render with the plotly.js shipped in the plotly package, copied into the site.
+figures render with the plotly.js shipped in the plotly package, and equations with the MathJax of the
+`jupyter-server-mathjax` package (a dev requirement), both copied into the site: nothing is fetched.
+`python tools/check_site.py site/` then opens every page in headless Chromium and checks it.
 """
 from __future__ import annotations
 
@@ -94,11 +96,18 @@ def _library_hash() -> str:
     return h.hexdigest()[:16]
 
 
+# The kernel's environment (part of the cache key): static viewers, plotly figures as JSON, and matplotlib's
+# inline backend, which returns each figure as a PNG output (a non-interactive backend such as Agg would drop it).
+_KERNEL_ENV = {"RESTOREKIT_STATIC_VIEWERS": "1", "PLOTLY_RENDERER": "plotly_mimetype",
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline", "IN_TEST": "1"}
+
+
 def execute(path: Path, cache: Path, skip_flags: set[str], timeout: int, lib_hash: str) -> tuple[str, float, str | None]:
     "Execute one notebook (or take it from the cache); returns (cached notebook path, seconds, error or None)."
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    key = hashlib.sha256(path.read_bytes() + lib_hash.encode() + " ".join(sorted(skip_flags)).encode()).hexdigest()[:20]
+    key = hashlib.sha256(path.read_bytes() + lib_hash.encode() + " ".join(sorted(skip_flags)).encode()
+                         + json.dumps(_KERNEL_ENV, sort_keys=True).encode()).hexdigest()[:20]
     out = cache / f"{path.stem}-{key}.ipynb"
     if out.exists(): return str(out), 0.0, None
     nb = nbformat.read(path, as_version=4)
@@ -106,7 +115,7 @@ def execute(path: Path, cache: Path, skip_flags: set[str], timeout: int, lib_has
     for i, cell in enumerate(nb.cells):
         hit = _flags(cell.source) & skip_flags if cell.cell_type == "code" else set()
         if hit: skipped[i] = (cell.source, sorted(hit)); cell.source = ""
-    os.environ.update(RESTOREKIT_STATIC_VIEWERS="1", PLOTLY_RENDERER="plotly_mimetype", MPLBACKEND="Agg", IN_TEST="1")
+    os.environ.update(_KERNEL_ENV)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     t0, error = time.time(), None
     try: client.execute()
@@ -175,7 +184,9 @@ _TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {%- block html_head_js_mathjax -%}
-{%- if resources.rk_mathjax %}<script type="text/x-mathjax-config">MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], processEscapes: true}, showMathMenu: false, messageStyle: "none"});</script>
+{%- if resources.rk_mathjax %}<script type="text/x-mathjax-config">MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], processEscapes: true}, showMathMenu: false, messageStyle: "none",
+  MMLorHTML: {prefer: "HTML"}, menuSettings: {assistiveMML: false}, "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
+    styles: {"@font-face": {"font-family": "MathJax_Blank", src: "local('MathJax_Blank')"}}}});</script>
 <script src="{{ resources.rk_mathjax }}"></script>{% endif -%}
 {%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -212,7 +223,8 @@ def nav_html(pages: list[tuple[Path, str]], current: Path) -> str:
         if not path.name[:2].isdigit(): return "Chapters"
         n = int(path.name[:2]); return groups.get(0 if n <= 10 else n // 10, "Chapters")
     rel = lambda target: os.path.relpath(target, current.parent)
-    parts = ['<nav class="rk-sidebar"><h2><a href="%s">restorekit</a></h2>' % rel(Path("index.html"))]
+    has_index = any(path == Path("index.html") for path, _ in pages)   # a partial build (--only) may leave it out
+    parts = ['<nav class="rk-sidebar"><h2>%s</h2>' % (f'<a href="{rel(Path("index.html"))}">restorekit</a>' if has_index else "restorekit")]
     last = None
     for path, title in pages:
         if path.name == "index.html" and path.parent == Path("."): continue
@@ -383,12 +395,16 @@ def main(argv=None) -> int:
     return status
 
 
-def _copy_mathjax(out: Path) -> str | None:
-    "MathJax from the optional `jupyter-server-mathjax` package, copied into the site; None (TeX shown as typed) without it."
+def _copy_mathjax(out: Path) -> str:
+    """MathJax 2 from the `jupyter-server-mathjax` package (a dev requirement), copied into the site so that equations
+    are typeset offline. It ships the STIX-Web fonts only, so the page configures MathJax's HTML-CSS output for them."""
     try: import jupyter_server_mathjax
-    except ImportError: return None
+    except ImportError:
+        raise SystemExit("build_site: the `jupyter-server-mathjax` package is missing, so the site could not typeset its "
+                         "equations offline; install the dev requirements: pip install -e \".[dev]\"")
     src = Path(jupyter_server_mathjax.__file__).parent / "static"
-    if not (src / "MathJax.js").exists(): return None
+    if not (src / "MathJax.js").exists():
+        raise SystemExit(f"build_site: {src} has no MathJax.js; reinstall `jupyter-server-mathjax`")
     dest = out / "mathjax"
     if not dest.exists(): shutil.copytree(src, dest)
     return "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
