@@ -659,7 +659,7 @@ def render_table(store: ResultsStore, # an open results store
                 hashes = {r.eval_hash for r in runs[a] + runs[b] if r.eval_hash}
                 if len(hashes) > 1: effect = dict(method="refused", n=0, mean=math.nan, se=math.nan, df=math.nan, p=math.nan, agree=0,
                                                   note="evaluation-set hashes " + ", ".join(sorted(h[:12] for h in hashes)))
-                else: effect = step_effect(*({r.seed: r.metrics[c] for r in runs[x] if c in r.metrics} for x in (a, b)), tab.higher_is_better)
+                else: effect = step_effect(*({r.seed: r.metrics[c] for r in runs[x] if c in r.metrics} for x in (a, b)), tab.column_higher_is_better(c))
                 steps.append((c, a, b, effect))
     failed = []
     for v in tab.rows:
