@@ -72,14 +72,17 @@ def average_blur(clip: torch.Tensor, # sharp clip `(T, C, H, W)` or `(B, T, C, H
                  window: int = 5, # number of consecutive frames averaged
                  mode: str = "same", # "same": T frames, ends repeated; "valid": the T-window+1 full windows
                  gamma: float = 1.0, # average x**gamma (2.2: approximately linear light, as GOPRO)
+                 sharp_prob: float = 0.0, # chance that an output frame is its centre frame alone (a short exposure), drawn per frame
+                 seed=None, # int, torch.Generator or None: draws the sharp frames (unused when sharp_prob is 0)
                 ) -> torch.Tensor: # blurred clip, `(T, ...)` or `(T-window+1, ...)`
-    "Blur by averaging `window` consecutive frames centred on each frame (GOPRO/DVD-style synthesis)."
+    "Blur by averaging `window` consecutive frames centred on each frame (GOPRO/DVD-style synthesis); some frames sharp if asked."
     check_clip(clip, channels=None)
     t = clip.shape[-4]
     if mode not in ("same", "valid"): raise ConfigError(f"mode: expected 'same' or 'valid', got {mode!r}")
     if window < 1 or (mode == "valid" and window > t):
         raise OptionError(f"window: expected 1 <= window{' <= T = ' + str(t) if mode == 'valid' else ''} frames, got {window}")
     _check_positive(gamma, "gamma")
+    check_number(sharp_prob, "sharp_prob", low=0, high=1)
     x = clip.clamp(min=0) ** gamma if gamma != 1 else clip
     if mode == "same":
         before = (window - 1) // 2
@@ -87,6 +90,10 @@ def average_blur(clip: torch.Tensor, # sharp clip `(T, C, H, W)` or `(B, T, C, H
         x = x.index_select(-4, index)
     n_out = x.shape[-4] - window + 1
     blurred = sum(x.narrow(-4, k, n_out) for k in range(window)) / window
+    if sharp_prob > 0:
+        sharp = torch.rand(blurred.shape[:-3], generator=_generator(seed)) < sharp_prob     # one draw per output frame
+        centre = x.narrow(-4, (window - 1) // 2, n_out)
+        blurred = torch.where(sharp.to(clip.device)[..., None, None, None], centre, blurred)
     return blurred ** (1 / gamma) if gamma != 1 else blurred
 
 # %% ../nbs/04_degrade.ipynb #88d8ebed

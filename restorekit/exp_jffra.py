@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import RestorationDataset
-from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss
+from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs
 from .layers import evaluation_mode
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
@@ -32,7 +32,7 @@ def evaluate_jffra(model: nn.Module, # a JFFRA
             items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
             batch = torch.utils.data.default_collate(items)
             lq, hq = batch["lq"], batch["hq"]
-            restored = model(lq).clamp(0, 1)
+            restored = model(lq, **jffra_flow_inputs(model, batch)).clamp(0, 1)
             s = cfg.upscale
             base = lq if s == 1 else F.interpolate(lq.flatten(0, 1), scale_factor=s, mode="bicubic", align_corners=False).clamp(0, 1).unflatten(0, lq.shape[:2])
             flows = clean_flows_t_to_prev(batch, cfg.flow_source)

@@ -22,21 +22,22 @@ from .temporal import jffra_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['ALIGNMENTS', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow',
+__all__ = ['ALIGNMENTS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow',
            'window_partition', 'window_reverse', 'window_attention', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
-           'jffra_batch_loss']
+           'exact_flows', 'jffra_flow_inputs', 'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
-ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset")
+ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
+EXACT_FLOW = "exact" # `flow_source` value: the caller passes the exact flows (the upper bracket of Table 5)
 SR_TASKS = ("sr", "sr_bd")
 
 @dataclass
 class JFFRAConfig(ModelConfig):
     "Configuration of `JFFRA`; `alignment`, `flow_refinement` and `temporal_loss` are the paper's ablation switches."
-    alignment: str = "flow" # Table 5: "flow" (JFFR), "mutual_attention" (no alignment) or "learnable_offset" (no flow)
+    alignment: str = "flow" # Table 5: "flow" (JFFR), "mutual_attention" (no alignment), "learnable_offset" (no flow); "none": no neighbours
     flow_refinement: bool = True # Table 5: refine the flow with the flow head at every level (Eq. 5); needs alignment="flow"
     temporal_loss: bool = True # Table 6: train with L1 + λ L_temp (Eq. 15) instead of L1 alone
-    flow_source: str = "dis_fast" # restorekit.flow estimator run on the LQ frames (RAFT's role); see restorekit.layers.FLOW_SOURCES
+    flow_source: str = "dis_fast" # restorekit.flow estimator run on the LQ frames (RAFT's role), or "exact": passed in by the caller
     task: str = "deblur" # a key of restorekit.degrade.TASKS; "sr"/"sr_bd" add an upsampling tail
     scale: int = 4 # SR factor (used when task is "sr" or "sr_bd")
     in_channels: int = 3 # image channels
@@ -55,7 +56,9 @@ class JFFRAConfig(ModelConfig):
         super().__post_init__()
         if self.flow_refinement and self.alignment != "flow":
             raise ConfigError(f"JFFRAConfig.flow_refinement: refining a flow needs alignment='flow', got alignment={self.alignment!r}")
-        get_estimator(self.flow_source)                        # raises ConfigError for an unknown estimator name
+        if self.exact_flow and self.alignment != "flow":
+            raise ConfigError(f"JFFRAConfig.flow_source: aligning with the exact flow needs alignment='flow', got alignment={self.alignment!r}")
+        if not self.exact_flow: get_estimator(self.flow_source)                       # raises ConfigError for an unknown estimator name
         for name in ("in_channels", "channels", "levels", "window_size", "heads", "scale"):
             if getattr(self, name) < 1: raise ConfigError(f"JFFRAConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.channels % self.heads:
@@ -66,6 +69,11 @@ class JFFRAConfig(ModelConfig):
     def upscale(self) -> int:
         "Output size / input size: `scale` for SR tasks, else 1."
         return self.scale if self.task in SR_TASKS else 1
+
+    @property
+    def exact_flow(self) -> bool:
+        "Whether the model aligns with exact flows passed in (`flow_source='exact'`) instead of estimating them."
+        return self.flow_source == EXACT_FLOW
 
     @property
     def uses_flow(self) -> bool:
@@ -166,7 +174,7 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
 class JFFRBlock(nn.Module):
     "One JFFR module: `(f_prev, f_t, f_next (B,C,H,W), flow_prev, flow_next (B,2,H,W) or None) -> (f'_t, flow'_prev, flow'_next)`."
     def __init__(self, channels: int, # feature width C
-                 alignment: str = "flow", # "flow", "mutual_attention" or "learnable_offset"
+                 alignment: str = "flow", # "flow", "mutual_attention", "learnable_offset" or "none" (f_t alone)
                  flow_refinement: bool = True, # refine the flow with a FlowHead (alignment="flow" only)
                  window_size: int = 8, # attention window side
                  radius: int = 4, # cost-volume radius of the flow head
@@ -174,7 +182,7 @@ class JFFRBlock(nn.Module):
                 ):
         super().__init__()
         self.alignment, self.window_size, self.heads = alignment, window_size, heads
-        kv_in = channels if alignment == "mutual_attention" else 3 * channels
+        kv_in = channels if alignment in ("mutual_attention", "none") else 3 * channels
         self.to_q = nn.Conv2d(channels, channels, 1)
         self.to_k = nn.Conv2d(kv_in, channels, 1); self.to_v = nn.Conv2d(kv_in, channels, 1)
         self.flow_head = FlowHead(channels, radius) if alignment == "flow" and flow_refinement else None
@@ -193,7 +201,10 @@ class JFFRBlock(nn.Module):
 
     def forward(self, f_prev, f_t, f_next, flow_prev=None, flow_next=None):
         q = self.to_q(f_t)
-        if self.alignment == "mutual_attention":
+        if self.alignment == "none":
+            k, v = self.to_k(f_t), self.to_v(f_t)                                 # self-attention of frame t: no neighbour
+            flow_prev = flow_next = None
+        elif self.alignment == "mutual_attention":
             frames = torch.stack([f_prev, f_t, f_next], 1)                       # (B, 3, C, H, W): tokens of all three frames
             k = self.to_k(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
             v = self.to_v(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
@@ -210,7 +221,7 @@ class JFFRBlock(nn.Module):
 
 # %% ../nbs/22_jffra.ipynb #8eb4d60e
 class JFFRA(nn.Module):
-    "JFFRA: `lq (B, T, 3, H, W) -> restored (B, T, 3, s·H, s·W)`, each frame from its 3-frame window."
+    "JFFRA: `lq (B, T, 3, H, W) -> restored (B, T, 3, s·H, s·W)`, each frame from its 3-frame window (alignment='none': itself)."
     def __init__(self, cfg: JFFRAConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or JFFRAConfig()
@@ -232,7 +243,7 @@ class JFFRA(nn.Module):
             self.tail = nn.Sequential(*layers, nn.Conv2d(c, cfg.in_channels, 3, padding=1))
         last = self.tail if s == 1 else self.tail[-1]
         nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)          # an untrained model returns its (upsampled) input
-        self.estimator = get_estimator(cfg.flow_source) if cfg.uses_flow else None
+        self.estimator = get_estimator(cfg.flow_source) if cfg.uses_flow and not cfg.exact_flow else None
 
     @property
     def multiple(self) -> int:
@@ -240,17 +251,21 @@ class JFFRA(nn.Module):
         return self.cfg.window_size * 2 ** (self.cfg.levels - 1)
 
     def forward(self, lq: torch.Tensor, # LQ clips `(B, T, 3, H, W)`
-                flows_t_to_prev: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source`
-                flows_t_to_next: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source`
+                flows_t_to_prev: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source` (required when `exact_flow`)
+                flows_t_to_next: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source` (required when `exact_flow`)
                 return_flows: bool = False, # also return the flow after every JFFR module
                ):
         check_clip(lq, "lq", channels=self.cfg.in_channels, batched=True)
         b, t, c, h, w = lq.shape
         idx = torch.arange(t, device=lq.device)
         prev_idx, next_idx = (idx - 1).clamp(min=0), (idx + 1).clamp(max=t - 1)
+        if self.cfg.alignment == "none": prev_idx = next_idx = idx              # the lower bracket sees no neighbour
         windows = torch.stack([lq[:, prev_idx], lq, lq[:, next_idx]], 2).flatten(0, 1)   # (B·T, 3, 3, H, W)
         flows = None
         if self.cfg.uses_flow:
+            if self.cfg.exact_flow and (flows_t_to_prev is None or flows_t_to_next is None):
+                raise ConfigError("flows_t_to_prev, flows_t_to_next: JFFRAConfig(flow_source='exact') aligns with the exact flows, "
+                                  "so both must be passed (e.g. `exact_flows(batch)` of a synthetic batch)")
             if flows_t_to_prev is None or flows_t_to_next is None:
                 est_prev, est_next = _flows_with_ends(lq, self.estimator)
                 flows_t_to_prev = est_prev if flows_t_to_prev is None else flows_t_to_prev
@@ -317,12 +332,29 @@ def clean_flows_t_to_prev(batch: dict, # a collated RestorationDataset batch: hq
         flows[missing] = estimated.unflatten(0, (len(missing), t - 1)).to(flows.dtype)
     return flows
 
+def exact_flows(batch: dict, # a collated RestorationDataset batch of windows with exact flow: flow_bwd, flow_fwd, has_flow
+                ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next `(B, T, 2, H, W)`, zero at the ends
+    "The exact flows from every frame to its previous and next frame, in the layout `JFFRA.forward` takes."
+    has_flow = torch.as_tensor(batch["has_flow"], dtype=torch.bool).reshape(-1)
+    if not bool(has_flow.all()):
+        raise ShapeError(f"batch: exact flows exist only for synthetic windows; items {(~has_flow).nonzero().flatten().tolist()} have none")
+    to_prev, to_next = batch["flow_bwd"].float(), batch["flow_fwd"].float()       # entry t: O_{t+1→t}, O_{t→t+1}
+    return F.pad(to_prev, (0, 0, 0, 0, 0, 0, 1, 0)), F.pad(to_next, (0, 0, 0, 0, 0, 0, 0, 1))
+
+def jffra_flow_inputs(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
+                      batch: dict, # a collated RestorationDataset batch
+                     ) -> dict: # keyword arguments of `JFFRA.forward`: the exact flows when `cfg.exact_flow`, else {}
+    "What the model is given besides the LQ frames: nothing, or (`flow_source='exact'`, the upper bracket) the batch's exact flows."
+    if not unwrap_model(model).cfg.exact_flow: return {}
+    to_prev, to_next = exact_flows(batch)
+    return {"flows_t_to_prev": to_prev, "flows_t_to_next": to_next}
+
 def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
                      batch: dict, # a collated RestorationDataset batch (lq, hq, flow_bwd, has_flow)
                     ) -> tuple: # (loss, logs) for restorekit.train
     "Eq. 15: L1 + λ L_temp when `cfg.temporal_loss` (clean flows from the item or the estimator), else L1."
     cfg = unwrap_model(model).cfg
-    restored = model(batch["lq"])
+    restored = model(batch["lq"], **jffra_flow_inputs(model, batch))
     l1 = (restored - batch["hq"]).abs().mean()
     if not cfg.temporal_loss or restored.shape[1] < 2: return l1, {"l1": l1}
     loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.flow_source), cfg.temporal_weight, cfg.alpha)

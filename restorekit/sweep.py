@@ -616,7 +616,8 @@ class RenderedTable:
     def _title(self) -> str:
         t = self.table
         way = lambda higher: "higher" if higher else "lower"
-        direction = f"{way(t.higher_is_better)} is better" + (f" ({', '.join(t.lower_is_better)}: {way(not t.higher_is_better)})" if t.lower_is_better else "")
+        other = [c for c in t.columns if t.higher_better(c) != t.higher_is_better]
+        direction = f"{way(t.higher_is_better)} is better" + (f" ({', '.join(other)}: {way(not t.higher_is_better)})" if other else "")
         return f"{t.name} — {t.title} [{t.paper}] · preset {self.preset} · config {self.params_hash[:8]} · {direction}"
 
     _ORDERING = "Ordering (claimed worse → better; per step the mean per-seed difference, positive in the paper's direction, with its Holm-adjusted 95 % interval):"

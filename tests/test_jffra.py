@@ -178,3 +178,22 @@ def test_train_jffra_passes_synthetic_options_to_the_data():
     _, fast = train_jffra(cfg, synthetic_options={"max_translation": 4.0}, **kw)
     _, slow = train_jffra(cfg, synthetic_options={"max_translation": 0.5}, **kw)
     assert slow["psnr_input"] > fast["psnr_input"] + 1
+
+
+def test_table5_brackets_no_neighbours_and_exact_flow():
+    "The lower bracket ignores the neighbours; the upper one aligns with the flows it is given and refuses to run without them."
+    torch.manual_seed(0)
+    lower = JFFRA(JFFRAConfig(channels=8, radius=1, alignment="none", flow_refinement=False))
+    for p in lower.tail.parameters(): torch.nn.init.normal_(p, std=0.1)
+    a = torch.rand(1, 3, 3, 16, 16); b = a.clone(); b[:, 0] = torch.rand(3, 16, 16)
+    torch.testing.assert_close(lower(a)[:, 1:], lower(b)[:, 1:])
+    ds = rk.RestorationDataset("denoise", "train", n_frames=3, crop=16, length=2, sources=("synthetic",))
+    batch = torch.utils.data.default_collate([ds[0], ds[1]])
+    upper = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise", flow_refinement=False, flow_source="exact"))
+    with pytest.raises(ConfigError, match="exact flows"): upper(batch["lq"])
+    from restorekit.jffra import exact_flows, jffra_flow_inputs
+    _, trace = upper(batch["lq"], **jffra_flow_inputs(upper, batch), return_flows=True)
+    torch.testing.assert_close(trace[0][1][:, 1:], batch["flow_bwd"].float())
+    torch.testing.assert_close(exact_flows(batch)[1][:, :-1], batch["flow_fwd"].float())
+    loss, logs = jffra_batch_loss(upper, batch)
+    assert torch.isfinite(loss) and set(logs) == {"l1", "temporal"}

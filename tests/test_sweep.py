@@ -183,7 +183,7 @@ def test_a_lower_is_better_column_is_judged_in_its_own_direction(tmp_path):
     from restorekit.sweep import render_table
     kw = dict(paper="restorekit", title="direction", metric="psnr", unit="dB", higher_is_better=True, notebook=None,
               rows=[Variant("a", {}), Variant("b", {})], presets={p: {} for p in PRESETS}, paper_ordering=(("a", "b"),))
-    register_table(AblationTable(name="_direction", columns=("epe", "psnr"), lower_is_better=("epe",), units={"epe": "px"}, **kw))
+    register_table(AblationTable(name="_direction", columns=("epe", "psnr"), directions={"epe": False}, units={"epe": "px"}, **kw))
     try:
         with ResultsStore(tmp_path, writer=True) as store:
             for seed in range(4):   # b has the lower EPE and the higher PSNR in every seed: the claim a → b holds in both columns
@@ -197,6 +197,6 @@ def test_a_lower_is_better_column_is_judged_in_its_own_direction(tmp_path):
     text = rendered.text()
     assert "ours epe (px)" in text and "ours psnr (dB)" in text and "higher is better (epe: lower)" in text
     with pytest.raises(ConfigError, match="not one of its columns"):
-        AblationTable(name="_bad", columns=("psnr",), lower_is_better=("epe",), **kw)
+        AblationTable(name="_bad", columns=("psnr",), directions={"epe": False}, **kw)
     with pytest.raises(ConfigError, match="metric's direction"):
-        AblationTable(name="_bad", columns=("psnr",), lower_is_better=("psnr",), **kw)
+        AblationTable(name="_bad", columns=("psnr",), directions={"psnr": False}, **kw)
