@@ -51,14 +51,14 @@ def train_ncfl(model: NCFL, # the model, trained in place
                flow_lr_factor: float = 0.1, # learning rate of the flow network in stage 2, relative to cfg.lr
                eval_fn=None, # eval_fn(model) -> dict, run at the end of each stage
               ) -> tuple[TrainResult | None, TrainResult | None]: # (stage 1, stage 2); None for a stage of 0 steps
-    "NCFL's two training stages as two calls of `restorekit.train.train`: L2 with frozen flow, then Eq. 6 end to end."
+    "NCFL's two training stages as two calls of `restorekit.train.train`: Eq. 6 with the flow frozen, then Eq. 6 end to end."
     stage1_steps = cfg.steps // 2 if stage1_steps is None else int(stage1_steps)
     if not 0 <= stage1_steps <= cfg.steps: raise ValueError(f"stage1_steps: expected 0..{cfg.steps}, got {stage1_steps}")
     first = second = None
     if stage1_steps:
         _set_trainable(model.flownet, False)
         try:
-            first = train(model, functools.partial(ncfl_loss, rate_weight=0.0), dataset, dataclasses.replace(cfg, steps=stage1_steps),
+            first = train(model, ncfl_loss, dataset, dataclasses.replace(cfg, steps=stage1_steps),
                           eval_fn=eval_fn, param_groups=lambda m: [p for p in m.parameters() if p.requires_grad])
         finally:
             _set_trainable(model.flownet, True)

@@ -31,13 +31,14 @@ NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns
 
 @dataclass
 class NCFLConfig(ModelConfig):
-    "Configuration of `NCFL`; the first six fields are the switches of the paper's Tables 5–7."
+    "Configuration of `NCFL`; the first six fields are the switches of the paper's Tables 5–7, `temporal_features` a control."
     mvr: bool = True # Table 5 "MVR": refine the estimated motion vectors with a small auto-encoder
     ncfl: bool = True # Table 5 "NCFL": compress the aligned temporal features (Eq. 1–5)
     feature_attention: bool = True # Table 5 "FA": scale the aligned features by an auto-encoder attention map
     quantization: str = "adaptive" # Table 6: "adaptive" (Eq. 2, learned q), "fixed" (one step) or "none" (plain auto-encoder)
     ce_loss: bool = True # Table 7: add λ·rate (Eq. 4) to the loss of Eq. 6; False trains NCFL by the L2 term alone
     task: str = "awgn" # Table 7 column the model is trained for; picks the data, the network is the same
+    temporal_features: bool = True # control: False feeds the U-Net zeros in place of the refined temporal features (no flow, no rate)
     bidirectional: bool = False # Table 8: add a backward recurrence whose features also enter the restoration U-Net
     flow_source: str = "pyramid" # "pyramid": PyramidFlowNet (SPyNet-style, trained here) in the graph; or a classical estimator outside it
     in_channels: int = 3 # image channels
@@ -188,7 +189,7 @@ class NCFL(nn.Module):
         bits, state, prev = clip.new_zeros(()), None, None
         for i in order:
             frame = clip[:, i]
-            if state is None:
+            if state is None or not self.cfg.temporal_features:
                 refined, frame_bits, info = clip.new_zeros(b, self.cfg.channels, h, w), None, None
             else:
                 refined, frame_bits, info = refinement(state, flows[:, min(i, prev)], frame, keep)
@@ -207,7 +208,7 @@ class NCFL(nn.Module):
         b, t, c, h, w = clip.shape
         m = self.multiple
         padded = F.pad(clip.reshape(b * t, c, h, w), (0, (-w) % m, 0, (-h) % m), mode="replicate").view(b, t, c, h + (-h) % m, w + (-w) % m)
-        to_prev, to_next = self.estimate_flows(padded) if t > 1 else (None, None)
+        to_prev, to_next = self.estimate_flows(padded) if t > 1 and self.cfg.temporal_features else (None, None)
         backward_features, details, bits = None, {}, clip.new_zeros(())
         if self.cfg.bidirectional:
             backward_features, _, back_bits, details["backward"] = self._recurrence(

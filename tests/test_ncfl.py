@@ -29,7 +29,7 @@ def test_every_row_runs_forward_backward_on_odd_sizes(table, row, overrides):
     out = model(clip)
     assert out.restored.shape == clip.shape and torch.isfinite(out.restored).all()
     cfg = model.cfg
-    if cfg.ncfl and cfg.quantization != "none":
+    if cfg.ncfl and cfg.quantization != "none" and cfg.temporal_features:
         assert torch.isfinite(out.bits) and float(out.bits.detach()) > 0
     else:
         assert float(out.bits) == 0.0
@@ -52,6 +52,14 @@ def _output_change(model, frame_in, frame_out):
     y = x.clone(); y[:, frame_in] = torch.rand(3, 16, 20, generator=make_generator(2))
     with torch.no_grad():
         return float((model(x).restored[:, frame_out] - model(y).restored[:, frame_out]).abs().max())
+
+
+def test_zeroed_temporal_features_cut_the_past():
+    "The control row of Table 5: no frame's output depends on an earlier frame, and nothing is compressed."
+    model = tiny(**get_table("ncfl_t5").variant("ncfl_zeroed").overrides)
+    assert _output_change(model, 1, 2) == 0.0 and _output_change(model, 0, 3) == 0.0
+    assert _output_change(model, 2, 2) > 0
+    assert float(model(torch.rand(1, 3, 3, 16, 16)).bits) == 0.0
 
 
 @pytest.mark.parametrize("overrides", [dict(ncfl=False), dict(quantization="none"), dict(mvr=False, feature_attention=False, quantization="none")])
