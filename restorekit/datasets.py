@@ -215,7 +215,8 @@ def read_frame(path, # an image file (.png or .jpg)
     if image is None: raise DataRootError(f"frame {path} cannot be read as an image; expected a .png or .jpg frame")
     return torch.from_numpy(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)).permute(2, 0, 1)
 
-CRVD_BLACK, CRVD_WHITE = 240, 4095  # CRVD's raw levels (12-bit sensor)
+CRVD_BLACK = 240   # CRVD's raw black level (12-bit sensor)
+CRVD_WHITE = 4095  # CRVD's raw white level
 
 def read_crvd_raw(path, # a CRVD frame: 16-bit one-channel GBRG Bayer TIFF
                  ) -> torch.Tensor: # float32 `(3, H/2, W/2)`, linear RGB, 0 at the black level and 1 at the white level

@@ -14,7 +14,7 @@ RESTOREKIT = str(Path(sys.executable).with_name("restorekit"))
 
 @pytest.mark.parametrize("table, variant, datasets, frames, size, extra", [
     ("stbn_align", None, ("set8",), 6, (48, 64), ["--set", "num_workers=2"]),  # self-supervised on Set8 itself, AWGN on the fly, 2 loader workers
-    ("jffra_t5", None, ("dvd",), 6, (32, 48), []),        # DVD's own blurred frames read from disk
+    ("jffra_t5", "jffr", ("dvd",), 6, (32, 48), []),      # DVD's own blurred frames read from disk (the exact-flow bracket needs synthetic clips)
     ("s2svr_t5", None, ("reds",), 12, (64, 96), []),      # REDS' bicubic X4 frames read from disk; the smoke run's longest segment is 5 REDS4 frames
     ("ncfl_t5", None, ("davis", "set8"), 6, (32, 48), ["--set", "num_workers=2"]),  # DAVIS train+val with AWGN sigma 50 on the fly, scored on Set8; 2 loader workers
     ("ncfl_t7", "ncfl_real_compressed", ("crvd",), 6, (32, 48), []),  # CRVD's noisy raw frames read from disk, packed to RGB

@@ -43,9 +43,9 @@ def test_built_chapter_passes_the_browser_check_and_a_broken_site_fails_it(tmp_p
     sys.path.insert(0, str(ROOT / "tools"))
     import check_site
     out = tmp_path / "site"
-    _build(out, "--only", "20_costvol")                       # executed: the chapter's figure is a plotly figure
+    _build(out, "--only", "20_costvol", "--only", "99_solutions")  # executed: the chapter's figure is a plotly figure; its exercises link the solutions page
     reports = {r.page: r for r in check_site.check_site(out, tmp_path / "screens", chromium, log=lambda *a: None)}
-    assert set(reports) == {"20_costvol.html", "api.html"}
+    assert set(reports) == {"20_costvol.html", "99_solutions.html", "api.html"}
     page = reports["20_costvol.html"]
     assert page.problems() == [], page.problems()
     assert page.equations >= 5 and page.plots >= 1 and page.links > 10
