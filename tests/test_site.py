@@ -20,6 +20,8 @@ def test_whole_site_renders_with_working_links(tmp_path):
     assert "link check: 0 broken" in log
     n_nbs = len(list((ROOT / "nbs").glob("*.ipynb"))) + len(list((ROOT / "ablations").glob("*.ipynb")))
     assert len(list(out.glob("*.html")) + list(out.glob("ablations/*.html"))) >= n_nbs + 1  # a page per notebook + api.html
+    costvol = (out / "20_costvol.html").read_text()
+    assert "cost_volume" in costvol and "#| hide" not in costvol and "#| default_exp" not in costvol  # hidden cells stay off the page
     api = (out / "api.html").read_text()
     assert "cost_volume" in api and "temporal_consistency_loss" in api
 

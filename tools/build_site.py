@@ -159,6 +159,8 @@ def prepare(nb, exported_names: dict[int, list[str]]):
         if names: cell.metadata["rk_anchors"] = names
         if cell.metadata.get("rk_skipped"):
             cell.metadata["rk_note"] = f"not executed in this build (#| {' '.join(cell.metadata['rk_skipped'])})"
+    # as nbdev's own docs do: `#| hide` cells (tests, checkers' proofs, answers) and the `#| default_exp` line stay off the page
+    nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and _flags(c.source) & {"hide", "default_exp"})]
     return nb
 
 
