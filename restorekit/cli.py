@@ -19,7 +19,7 @@ from .store import RUNS_FILE, ResultsStore, StoreLockedError, results_dir
 from .sweep import check_results, config_dir, notebook_parameters, render_tables, run_sweep
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'check_data_root', 'build_parser', 'main']
+__all__ = ['SUBCOMMANDS', 'subcommand', 'parse_assignment', 'check_data_root', 'data_root_rows', 'build_parser', 'main']
 
 # %% ../nbs/14_cli.ipynb #dd46d7f8
 SUBCOMMANDS: dict = {}
@@ -58,13 +58,28 @@ def check_data_root(table: str, # a registered table key
     for spec in specs: dataset_clips(spec, root)
     return specs
 
+def data_root_rows(table: str, # a registered table key
+                   variants: list | None = None, # the rows asked for (default: all)
+                  ) -> list: # the rows that run with a data root
+    "The rows of `table` that read datasets; rows that run on synthetic clips only (`data={}`, e.g. a bracket aligned with the exact flow) are left out unless named in `variants`, which is refused."
+    tab = get_table(table)
+    synthetic = [v for v in variants or tab.variant_names if tab.data and not tab.row_data(v)]
+    if variants and synthetic:
+        raise ConfigError(f"--variant {synthetic[0]}: this row of table {table!r} runs on synthetic clips only (it needs what only "
+                          f"they have, such as exact flow), so it cannot run with --data-root; drop the row or --data-root")
+    return [v for v in variants or tab.variant_names if v not in synthetic]
+
 def _ablate(args) -> int:
     overrides = dict(parse_assignment(s) for s in args.set or [])
+    variants = args.variant
     if args.data_root:
-        check_data_root(args.table, args.data_root, args.variant)
+        variants = data_root_rows(args.table, args.variant)
+        left = [v for v in get_table(args.table).variant_names if v not in variants]
+        if left and not args.variant: _say(f"--data-root: rows {', '.join(left)} run on synthetic clips only; they are left out of this sweep")
+        check_data_root(args.table, args.data_root, variants)
         overrides["data_root"] = str(Path(args.data_root).expanduser().resolve())
     res = run_sweep(args.table, preset=args.preset, seeds=args.seeds, workers=args.workers, executor=args.executor,
-                    address=args.address, out_dir=args.out, overrides=overrides, variants=args.variant, log=_say,
+                    address=args.address, out_dir=args.out, overrides=overrides, variants=variants, log=_say,
                     threads=args.threads)
     print(res.rendered.text())
     folder = config_dir(args.table, args.preset, res.rendered.params_hash, args.out)
