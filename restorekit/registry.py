@@ -261,7 +261,8 @@ register_table(AblationTable(
     description="One model per row, trained once; its columns score the first 5, 15, 30 and 50 frames of the same held-out "
                 "sequences, each restored as a segment of its own. The paper's claim is per length: the recurrent seq2seq model "
                 "beats the sliding window (S2SVR / EDVR: 28.10 / 28.05 dB at 5 frames, 29.25 / 28.80 at 15, 28.53 / 28.01 at 30, "
-                "28.34 / 27.77 at 50), by a margin that grows with the length."))
+                "28.34 / 27.77 at 50), by a margin that grows with the length. At the cpu preset S2SVR's decoder also reads the "
+                "current input frame (current_frame; the paper preset keeps Eq. 4)."))
 
 register_table(AblationTable(
     name="s2svr_t5_static", paper="S2SVR", title="Control of Table 5: static camera, heavy noise (seq2seq must matter)",
