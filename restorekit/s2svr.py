@@ -38,6 +38,7 @@ class S2SVRConfig(ModelConfig):
     sequence_length: int = 7 # length of the sequences restored at evaluation (Table 5); the model takes any T >= 1
     window: int = 5 # frames seen by the sliding-window baseline (odd)
     sliding_blocks: int | None = None # residual blocks of the baseline; None: as many as match S2SVR's parameter count
+    current_frame: bool = False # the decoder also reads the current LQ frame x_i beside y_{i-1} and c_i (Eq. 4 widened; False: the paper's Eq. 4)
 
     choices = {"flow_source": tuple(FLOW_SOURCES), "flow_training": ("none", "supervised", "unsupervised"),
                "propagation": ("seq2seq", "sliding_window"), "scale": (1, 2, 4)}
@@ -178,7 +179,7 @@ class S2SVR(nn.Module):
         c, s = cfg.channels, cfg.scale
         self.embed = nn.Conv2d(3, c, 3, padding=1)
         self.encoder = ResConvGRU(c, cfg.gru_layers, cfg.res_blocks)
-        self.prev_embed = nn.Conv2d(3 * s * s + c, c, 3, padding=1)   # [unshuffled y_{i-1}, c_i] -> decoder input
+        self.prev_embed = nn.Conv2d(3 * s * s + c + 3 * cfg.current_frame, c, 3, padding=1)   # [unshuffled y_{i-1}, c_i(, x_i)] -> decoder input
         self.decoder = ResConvGRU(c, cfg.gru_layers, cfg.res_blocks)
         self.attention = LocalAttention(c, cfg.radius)
         self.head = _head(c, s)
@@ -199,14 +200,16 @@ class S2SVR(nn.Module):
             latents.append(z)
         return torch.stack(latents, 1)
 
-    def decode_step(self, states, prev_output, latents, i: int, flow_t_to_prev):
+    def decode_step(self, states, prev_output, latents, i: int, flow_t_to_prev,
+                    frame: torch.Tensor | None = None, # x_i `(B, 3, h, w)`, read only with `cfg.current_frame`
+                   ):
         "One step of Eq. 4: `(states, y_{i-1}) -> (states, s_i)`, states motion-compensated by o_i first; y_i = F_f(s_i)."
         if flow_t_to_prev is not None:
             states = motion_compensate(states, flow_t_to_prev)
             prev_output = motion_compensate([prev_output], flow_t_to_prev)[0]
         context = self.attention(states[-1], latents, i)
-        inp = self.prev_embed(torch.cat([F.pixel_unshuffle(prev_output, self.cfg.scale), context], 1))
-        return self.decoder(states, inp)
+        parts = [F.pixel_unshuffle(prev_output, self.cfg.scale), context] + ([frame] if self.cfg.current_frame else [])
+        return self.decoder(states, self.prev_embed(torch.cat(parts, 1)))
 
     def forward(self, clip: torch.Tensor, # LQ clip `(B, T, 3, h, w)` in [0, 1]
                 flows: list | None = None, # optional o_t list (see `flows`); estimated if None
@@ -225,7 +228,7 @@ class S2SVR(nn.Module):
         states = self.decoder.init_states(latents[:, 0])
         prev_output, outputs = upscale(clip[:, 0], self.cfg.scale), []
         for i in range(t):
-            states, s_i = self.decode_step(states, prev_output, latents, i, flows[i - 1] if i > 0 else None)
+            states, s_i = self.decode_step(states, prev_output, latents, i, flows[i - 1] if i > 0 else None, clip[:, i])
             prev_output = F.pixel_shuffle(self.head(s_i), self.cfg.scale) + upscale(clip[:, i], self.cfg.scale)  # y_i = F_f(s_i)
             outputs.append(prev_output)
         out = torch.stack(outputs, 1)
