@@ -46,9 +46,12 @@ class NCFLConfig(ModelConfig):
     latent_channels: int = 16 # channels of the compressed latent e_t
     compression_downsample: int = 2 # stride-2 stages of the feature encoder (latent at 1/4 resolution)
     hyper_channels: int = 4 # channels of the hyper-latent z of the compression module's entropy model (at 1/8 resolution)
-    q_init: float = 0.05 # initial step q of the adaptive quantizer (the initial latents are ~0.05; q = 1 would round them all to μ)
-    sigma_init: float = 0.1 # initial Laplace scale σ of the prior
-    fixed_step: float = 0.05 # the single step of quantization="fixed" (= q_init: the two differ only in learning q)
+    q_init: float = 0.005 # initial step q of the adaptive quantizer: a tenth of the initial latents' spread (~0.05), so the codec starts transparent
+    sigma_init: float = 0.01 # initial Laplace scale σ of the prior
+    sigma_min: float = 1e-4 # lower bound on the prior's σ; a centre-bin symbol of step q costs at least −log₂(1 − e^(−q/2σ_min)) bits
+    q_min: float = 1e-3 # lower bound on the adaptive step q
+    hyper_sigma_init: float = 0.1 # initial scale of the hyper-latent's density (unit step): a centre-bin ẑ costs −log₂(1 − e^(−5)) ≈ 0.01 bit
+    fixed_step: float = 0.005 # the single step of quantization="fixed" (= q_init: the two differ only in learning q)
     quant_mode: str = "ste" # training surrogate of the rounding: "ste" (straight-through) or "noise" (uniform noise)
     rate_weight: float = 1e-4 # λ of Eq. 6, per bit per frame pixel (the L2 term is the MSE on the [0, 1] scale)
     flow_levels: int = 4 # pyramid levels of the flow network
@@ -64,8 +67,10 @@ class NCFLConfig(ModelConfig):
         for name in ("in_channels", "channels", "latent_channels", "hyper_channels", "flow_levels", "mvr_channels", "attention_channels"):
             if getattr(self, name) < 1: raise ConfigError(f"NCFLConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if self.compression_downsample < 0: raise ConfigError(f"NCFLConfig.compression_downsample: expected >= 0, got {self.compression_downsample}")
-        for name in ("fixed_step", "q_init", "sigma_init"):
-            if not getattr(self, name) > 0.01: raise ConfigError(f"NCFLConfig.{name}: expected a value > 0.01 (the prior's lower bound), got {getattr(self, name)}")
+        if not 0 < self.sigma_min < self.sigma_init: raise ConfigError(f"NCFLConfig.sigma_min: expected 0 < sigma_min < sigma_init = {self.sigma_init}, got {self.sigma_min}")
+        if not self.hyper_sigma_init > 0.01: raise ConfigError(f"NCFLConfig.hyper_sigma_init: expected a value > 0.01 (the hyper-latent density's lower bound), got {self.hyper_sigma_init}")
+        if not 0 < self.q_min < self.q_init: raise ConfigError(f"NCFLConfig.q_min: expected 0 < q_min < q_init = {self.q_init}, got {self.q_min}")
+        if not self.fixed_step > 0: raise ConfigError(f"NCFLConfig.fixed_step: expected a step > 0, got {self.fixed_step}")
         if not self.rate_weight >= 0: raise ConfigError(f"NCFLConfig.rate_weight: expected λ >= 0, got {self.rate_weight}")
 
 
@@ -146,7 +151,8 @@ class _Refinement(nn.Module):
         self.attention = FeatureAttention(cfg.channels, cfg.in_channels, cfg.attention_channels) if cfg.feature_attention else None
         self.compression = (NeuralCompression(cfg.channels, 0, cfg.latent_channels, cfg.channels, cfg.compression_downsample,
                                               kind=cfg.quantization, fixed_step=cfg.fixed_step, mode=cfg.quant_mode,
-                                              hyper_channels=cfg.hyper_channels, sigma_init=cfg.sigma_init, q_init=cfg.q_init)
+                                              hyper_channels=cfg.hyper_channels, sigma_init=cfg.sigma_init, q_init=cfg.q_init,
+                                              sigma_min=cfg.sigma_min, q_min=cfg.q_min, hyper_sigma_init=cfg.hyper_sigma_init)
                             if cfg.ncfl else None)
 
     def forward(self, features_prev, flow, frame, keep: bool):

@@ -225,6 +225,9 @@ class NeuralCompression(nn.Module):
                  hyper_downsample: int = 1, # further stride-2 stages from the latent to z
                  sigma_init: float = 1.0, # the prior's σ at initialisation
                  q_init: float = 1.0, # the prior's q at initialisation
+                 sigma_min: float = 0.01, # lower bound on the prior's σ: an element in its centre bin costs at least −log₂(1 − e^(−q/2σ_min)) bits
+                 q_min: float = 0.01, # lower bound on the prior's q
+                 hyper_sigma_init: float = 1.0, # scale of the hyper-latent's factorized density at initialisation (its step is 1)
                 ):
         super().__init__()
         if kind not in QUANT_KINDS: raise ConfigError(f"kind: expected one of {QUANT_KINDS}, got {kind!r}")
@@ -249,12 +252,13 @@ class NeuralCompression(nn.Module):
         hdec = [nn.Conv2d(hc, hidden, 3, padding=1), act()]
         for _ in range(hyper_downsample): hdec += [nn.ConvTranspose2d(hidden, hidden, 4, stride=2, padding=1), act()]
         self.hyper_decoder = nn.Sequential(*hdec)
-        self.factorized = FactorizedPrior(hc)
+        self.factorized = FactorizedPrior(hc, sigma_init=hyper_sigma_init)
         if context_channels:
             ctx, ch = [], context_channels
             for _ in range(downsample): ctx += [nn.Conv2d(ch, hidden, 3, stride=2, padding=1), act()]; ch = hidden
             self.context_encoder = nn.Sequential(*ctx, nn.Conv2d(ch, hidden, 3, padding=1), act())
-        self.prior = PriorModel(hidden * (2 if context_channels else 1), latent_channels, hidden, 0, sigma_init=sigma_init, q_init=q_init)
+        self.prior = PriorModel(hidden * (2 if context_channels else 1), latent_channels, hidden, 0, sigma_min=sigma_min, q_min=q_min,
+                                sigma_init=sigma_init, q_init=q_init)
 
     def _check_context(self, context, like):
         if self.context_encoder is None and context is not None:

@@ -309,7 +309,7 @@ register_table(AblationTable(
                 "the blind spot relies on, so training degrades; nearest keeps the noise independent."))
 
 # %% ../nbs/11_registry.ipynb #204d30d5
-_NCFL_CPU_RATE_WEIGHT = 1e-2  # λ of the cpu preset: the rate term is 10–20 % of the training loss there (the notebooks record the share)
+_NCFL_CPU_RATE_WEIGHT = 1e-2  # λ of the cpu preset, the middle of Table 6's sweep (the notebooks record the rate term's share of the loss)
 _NCFL_T6_RATE_WEIGHTS = (1e-3, 1e-2, 1e-1)  # Table 6's λ sweep: a PSNR–bpp curve per quantizer, read at matched rate
 def _lam_tag(lam: float) -> str: return f"{lam:.0e}".replace("e-0", "e-")  # 0.01 -> "1e-2", the λ in a row's name
 _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigma=50, num_workers=4),
