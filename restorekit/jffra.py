@@ -184,10 +184,13 @@ class RelativePositionBias(nn.Module):
     def __init__(self, window_size: int, # window side ws
                  heads: int = 1, # attention heads, each with its own table
                  frames: int = 1, # key frames per window (their tokens concatenated, as `window_partition` does)
+                 locality: float = 1.0, # initial table −locality·(Δy² + Δx²): attention starts near the pixel; 0: starts as Eq. 10
                 ):
         super().__init__()
         ws = window_size
-        self.table = nn.Parameter(torch.zeros(heads, frames, (2 * ws - 1) ** 2))   # zero: the attention starts as Eq. 10
+        offsets = torch.arange(-(ws - 1), ws, dtype=torch.float32)
+        dist2 = (offsets[:, None] ** 2 + offsets[None] ** 2).flatten()                # squared length of every offset, row-major
+        self.table = nn.Parameter((-locality * dist2).expand(heads, frames, -1).clone())
         ys, xs = torch.meshgrid(torch.arange(ws), torch.arange(ws), indexing="ij")
         pos = torch.stack([ys.flatten(), xs.flatten()], 1)                          # (ws², 2): token -> (y, x), row-major
         rel = pos[:, None] - pos[None] + (ws - 1)                                   # query minus key, shifted to [0, 2ws-2]
