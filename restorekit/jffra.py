@@ -19,12 +19,13 @@ from .flow import get_estimator
 from .kinds import ModelSpec, register_model_kind
 from .layers import FLOW_SOURCE_ALIASES, ResidualBlock, neighbour_flows, unwrap_model
 from .temporal import jffra_loss
+from .unsupflow import photometric_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
 __all__ = ['ALIGNMENTS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow',
-           'window_partition', 'window_reverse', 'window_attention', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
-           'exact_flows', 'jffra_flow_inputs', 'jffra_batch_loss']
+           'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias', 'JFFRBlock', 'JFFRA',
+           'clean_flows_t_to_prev', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss', 'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
@@ -48,6 +49,8 @@ class JFFRAConfig(ModelConfig):
     heads: int = 1 # attention heads (channels must be divisible)
     temporal_weight: float = 0.2 # λ of Eq. 15
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
+    position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
+    flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
 
     choices = {"alignment": ALIGNMENTS, "task": tuple(TASKS)}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
@@ -64,6 +67,9 @@ class JFFRAConfig(ModelConfig):
         if self.channels % self.heads:
             raise ConfigError(f"JFFRAConfig.heads: channels={self.channels} must be divisible by heads={self.heads}")
         if self.radius < 0: raise ConfigError(f"JFFRAConfig.radius: expected >= 0, got {self.radius}")
+        if not self.flow_loss_weight >= 0: raise ConfigError(f"JFFRAConfig.flow_loss_weight: expected >= 0, got {self.flow_loss_weight}")
+        if self.flow_loss_weight and not self.flow_refinement:
+            raise ConfigError(f"JFFRAConfig.flow_loss_weight: the flow loss trains the flow head, so it needs flow_refinement=True, got weight {self.flow_loss_weight}")
 
     @property
     def upscale(self) -> int:
@@ -162,13 +168,37 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
                      v: torch.Tensor, # values, the shape of `k`
                      window_size: int = 8, # window side ws
                      heads: int = 1, # attention heads; C must be divisible
-                    ) -> torch.Tensor: # `R = softmax(QKᵀ/√d) V` per window, `(B, C, H, W)`
-    "Scaled dot-product attention inside non-overlapping ws×ws windows (Eq. 8–10)."
+                     bias: torch.Tensor | None = None, # added to the logits, `(heads, ws², N·ws²)` (`RelativePositionBias()`); None: none
+                    ) -> torch.Tensor: # `R = softmax(QKᵀ/√d + bias) V` per window, `(B, C, H, W)`
+    "Scaled dot-product attention inside non-overlapping ws×ws windows (Eq. 8–10), with an optional logit bias."
     b, c, h, w = q.shape
     split = lambda t: t.reshape(t.shape[0], t.shape[1], heads, c // heads).transpose(1, 2)   # (B·nW, heads, L, d)
     qt, kt, vt = (split(window_partition(t, window_size)) for t in (q, k, v))
-    out = F.scaled_dot_product_attention(qt, kt, vt)
+    if bias is not None and tuple(bias.shape) != (heads, qt.shape[-2], kt.shape[-2]):
+        raise ShapeError(f"bias: expected shape {(heads, qt.shape[-2], kt.shape[-2])} (heads, query tokens, key tokens), got {tuple(bias.shape)}")
+    out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=None if bias is None else bias.to(qt.dtype))
     return window_reverse(out.transpose(1, 2).reshape(out.shape[0], -1, c), window_size, h, w)
+
+class RelativePositionBias(nn.Module):
+    "A learned logit bias per head, key frame and relative offset inside a ws×ws window: `() -> (heads, ws², frames·ws²)`."
+    def __init__(self, window_size: int, # window side ws
+                 heads: int = 1, # attention heads, each with its own table
+                 frames: int = 1, # key frames per window (their tokens concatenated, as `window_partition` does)
+                 locality: float = 1.0, # initial table −locality·(Δy² + Δx²): attention starts near the pixel; 0: starts as Eq. 10
+                ):
+        super().__init__()
+        ws = window_size
+        offsets = torch.arange(-(ws - 1), ws, dtype=torch.float32)
+        dist2 = (offsets[:, None] ** 2 + offsets[None] ** 2).flatten()                # squared length of every offset, row-major
+        self.table = nn.Parameter((-locality * dist2).expand(heads, frames, -1).clone())
+        ys, xs = torch.meshgrid(torch.arange(ws), torch.arange(ws), indexing="ij")
+        pos = torch.stack([ys.flatten(), xs.flatten()], 1)                          # (ws², 2): token -> (y, x), row-major
+        rel = pos[:, None] - pos[None] + (ws - 1)                                   # query minus key, shifted to [0, 2ws-2]
+        self.register_buffer("index", rel[..., 0] * (2 * ws - 1) + rel[..., 1], persistent=False)   # (ws², ws²)
+
+    def forward(self):
+        heads, frames, _ = self.table.shape; n = self.index.shape[0]
+        return self.table[:, :, self.index].permute(0, 2, 1, 3).reshape(heads, n, frames * n)
 
 # %% ../nbs/22_jffra.ipynb #8cabee8d
 class JFFRBlock(nn.Module):
@@ -179,9 +209,12 @@ class JFFRBlock(nn.Module):
                  window_size: int = 8, # attention window side
                  radius: int = 4, # cost-volume radius of the flow head
                  heads: int = 1, # attention heads
+                 position_bias: bool = False, # add a learned relative-position bias to the attention logits
                 ):
         super().__init__()
         self.alignment, self.window_size, self.heads = alignment, window_size, heads
+        key_frames = 3 if alignment == "mutual_attention" else 1
+        self.position_bias = RelativePositionBias(window_size, heads, key_frames) if position_bias else None
         kv_in = channels if alignment in ("mutual_attention", "none") else 3 * channels
         self.to_q = nn.Conv2d(channels, channels, 1)
         self.to_k = nn.Conv2d(kv_in, channels, 1); self.to_v = nn.Conv2d(kv_in, channels, 1)
@@ -216,7 +249,8 @@ class JFFRBlock(nn.Module):
             flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
             stacked = torch.cat([al_prev, f_t, al_next], 1)                     # Eq. 8-9: f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
             k, v = self.to_k(stacked), self.to_v(stacked)
-        refined = f_t + window_attention(q, k, v, self.window_size, self.heads)   # Eq. 10-11
+        bias = self.position_bias() if self.position_bias is not None else None
+        refined = f_t + window_attention(q, k, v, self.window_size, self.heads, bias)   # Eq. 10-11
         return self.body(refined), flow_prev, flow_next
 
 # %% ../nbs/22_jffra.ipynb #8eb4d60e
@@ -226,7 +260,7 @@ class JFFRA(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or JFFRAConfig()
         c, n = cfg.channels, cfg.levels
-        make = lambda: JFFRBlock(c, cfg.alignment, cfg.flow_refinement, cfg.window_size, cfg.radius, cfg.heads)
+        make = lambda: JFFRBlock(c, cfg.alignment, cfg.flow_refinement, cfg.window_size, cfg.radius, cfg.heads, cfg.position_bias)
         self.context = TemporalContext(cfg.in_channels, c)
         self.encoder = nn.ModuleList([make() for _ in range(n)])
         self.down = nn.ModuleList([nn.Conv2d(c, c, 3, stride=2, padding=1) for _ in range(n - 1)])
@@ -349,14 +383,38 @@ def jffra_flow_inputs(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
     to_prev, to_next = exact_flows(batch)
     return {"flows_t_to_prev": to_prev, "flows_t_to_next": to_next}
 
+def refined_flow_loss(hq: torch.Tensor, # clean clips `(B, T, C, H, W)`, T >= 2
+                      trace: list, # `JFFRA.forward(..., return_flows=True)`'s trace: (name, flows_t_to_prev, flows_t_to_next), "initial" first
+                     ) -> torch.Tensor: # scalar
+    "Mean L1 photometric error of the clean frames under every refined flow (resized to the frame grid), both directions."
+    check_clip(hq, "hq", channels=None, batched=True)
+    b, t, c, h, w = hq.shape
+    if t < 2: raise ShapeError(f"hq: expected at least 2 frames, got shape {tuple(hq.shape)}")
+    stages = [(fp, fn) for name, fp, fn in trace if name != "initial"]
+    if not stages: raise ShapeError("trace: expected the flows of at least one JFFR module after the initial one")
+    frames = lambda sl: hq[:, sl].flatten(0, 1)
+    full = lambda f: resize_flow(f.flatten(0, 1), (h, w))
+    terms = [photometric_loss(frames(slice(1, None)), frames(slice(None, -1)), full(fp[:, 1:])) +         # y_t vs W(y_{t-1}, O'_{t→t-1})
+             photometric_loss(frames(slice(None, -1)), frames(slice(1, None)), full(fn[:, :-1]))          # y_t vs W(y_{t+1}, O'_{t→t+1})
+             for fp, fn in stages]
+    return sum(terms) / (2 * len(terms))
+
 def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
                      batch: dict, # a collated RestorationDataset batch (lq, hq, flow_bwd, has_flow)
                     ) -> tuple: # (loss, logs) for restorekit.train
-    "Eq. 15: L1 + λ L_temp when `cfg.temporal_loss` (clean flows from the item or the estimator), else L1."
+    "Eq. 15: L1 + λ L_temp when `cfg.temporal_loss` (clean flows from the item or the estimator), else L1; plus μ·`refined_flow_loss` when `cfg.flow_loss_weight`."
     cfg = unwrap_model(model).cfg
-    restored = model(batch["lq"], **jffra_flow_inputs(model, batch))
+    with_flow_term = cfg.flow_loss_weight > 0 and batch["hq"].shape[1] >= 2
+    out = model(batch["lq"], **jffra_flow_inputs(model, batch), return_flows=with_flow_term)
+    restored, trace = out if with_flow_term else (out, None)
     l1 = (restored - batch["hq"]).abs().mean()
-    if not cfg.temporal_loss or restored.shape[1] < 2: return l1, {"l1": l1}
-    loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.flow_source), cfg.temporal_weight, cfg.alpha)
-    return loss, {"l1": l1, "temporal": (loss - l1) / cfg.temporal_weight}
+    logs = {"l1": l1}
+    if cfg.temporal_loss and restored.shape[1] >= 2:
+        loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.flow_source), cfg.temporal_weight, cfg.alpha)
+        logs["temporal"] = (loss - l1) / cfg.temporal_weight
+    else: loss = l1
+    if with_flow_term:
+        logs["flow"] = refined_flow_loss(batch["hq"], trace)
+        loss = loss + cfg.flow_loss_weight * logs["flow"]
+    return loss, logs
 
