@@ -24,7 +24,7 @@ from .warp import warp
 # %% auto #0
 __all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
            'self_supervised_l2_loss', 'gaussian_nll_loss', 'flow_distillation_loss', 'distillation_weight',
-           'frozen_copy', 'stbn_loss', 'stbn_optimizer']
+           'teacher_due', 'frozen_copy', 'stbn_loss', 'stbn_optimizer']
 
 # %% ../nbs/41_stbn.ipynb #641a7cf4
 @dataclass
@@ -253,6 +253,15 @@ def distillation_weight(cfg: STBNConfig, # the model's configuration
     "The weight of the distillation loss at `step`."
     return cfg.distill_weight if cfg.flow_refinement and step >= cfg.distill_warmup else 0.0
 
+def teacher_due(cfg: STBNConfig, # the model's configuration
+                step: int, # training steps done
+                teacher_step: int, # steps done when the current teacher was taken; negative: no teacher yet
+                every: int, # steps between refreshes after the warm-up; 0: take the teacher once
+               ) -> bool: # True when a new `frozen_copy` should replace the teacher now
+    "The teacher schedule: a first copy when the warm-up ends, then a fresh one every `every` steps."
+    if not cfg.flow_refinement or step < cfg.distill_warmup: return False
+    return teacher_step < 0 or (every > 0 and step - teacher_step >= every)
+
 def frozen_copy(model: nn.Module) -> nn.Module:
     "A deep copy in eval mode with gradients switched off: the pseudo-ground-truth teacher."
     teacher = copy.deepcopy(model).eval()
@@ -263,7 +272,7 @@ def frozen_copy(model: nn.Module) -> nn.Module:
 def stbn_loss(model: STBN, # the model being trained
               clip: torch.Tensor, # noisy training clip `(B, T, C, H, W)`
               step: int = 0, # training step, for the distillation warm-up
-              teacher: STBN | None = None, # frozen copy producing pseudo ground truth (`frozen_copy(model)`), refreshed by the caller
+              teacher: STBN | None = None, # frozen copy producing pseudo ground truth (`frozen_copy(model)`), refreshed by the caller when `teacher_due` says so
              ) -> dict: # {"loss": total, "denoise": self-supervised term, "distill": distillation term (0 if off)}
     "Total STBN training loss: self-supervised L2 or Gaussian NLL, plus λ·L_dis after the warm-up."
     cfg = model.cfg
