@@ -241,10 +241,11 @@ def flow_distillation_loss(flow_net: nn.Module, # the flow estimator being refin
                            noisy_other: torch.Tensor, # noisy frames x_t', `(B, C, H, W)`
                            pseudo_ref: torch.Tensor, # pseudo ground truth ŷ_t from a frozen model, `(B, C, H, W)`
                            pseudo_other: torch.Tensor, # pseudo ground truth ŷ_t', `(B, C, H, W)`
+                           target_net: nn.Module | None = None, # the estimator run on the pseudo frames (the teacher's); None: `flow_net` itself
                           ) -> torch.Tensor: # scalar: mean end-point distance between the two flows
     "STBN Eq. 5-6: mean ‖F(x_t, x_t') - sg(F(sg(ŷ_t), sg(ŷ_t')))‖₂ over pixels."
     with torch.no_grad():
-        target = flow_net(pseudo_ref.detach(), pseudo_other.detach())
+        target = (flow_net if target_net is None else target_net)(pseudo_ref.detach(), pseudo_other.detach())
     return (flow_net(noisy_ref, noisy_other) - target).square().sum(1).add(1e-12).sqrt().mean()
 
 def distillation_weight(cfg: STBNConfig, # the model's configuration
@@ -285,7 +286,7 @@ def stbn_loss(model: STBN, # the model being trained
         b, t, c, h, w = clip.shape
         pairs = lambda z: (torch.cat([z[:, 1:], z[:, :-1]], 1).reshape(-1, c, h, w), torch.cat([z[:, :-1], z[:, 1:]], 1).reshape(-1, c, h, w))
         (noisy_ref, noisy_other), (pseudo_ref, pseudo_other) = pairs(clip), pairs(pseudo)
-        distill = flow_distillation_loss(model.flownet, noisy_ref, noisy_other, pseudo_ref, pseudo_other)
+        distill = flow_distillation_loss(model.flownet, noisy_ref, noisy_other, pseudo_ref, pseudo_other, target_net=teacher.flownet)
     return {"loss": denoise + weight * distill, "denoise": denoise, "distill": distill}
 
 # %% ../nbs/41_stbn.ipynb #7ac26a5b
