@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
+import os
 import time
 from pathlib import Path
 
@@ -85,14 +85,14 @@ def pretrained_flownet(seed: int = 0, # initialisation, the noisy clips and the 
                        lr: float = 1e-3, # Adam learning rate
                        sigma: float = 30.0, # AWGN σ of the training clips, 0-255 scale
                        sources: tuple = ("synthetic", "bikes", "carphone"), # `RestorationDataset` sources of the windows
-                       cache_dir=None, # where trained nets are kept; None: a folder in the system temp dir
+                       cache_dir=None, # where trained nets are kept; None: `restorekit/stbn_flow` in the user's cache folder
                       ) -> tuple: # (PyramidFlowNet in eval mode, {"cpu_time", "wall_time", "loss_first", "loss_last", "cached", "path"})
     "STBN's flow network pre-trained on noisy training clips only, once per seed and settings (cached)."
     sources = (sources,) if isinstance(sources, str) else tuple(sources)
     settings = dict(seed=int(seed), levels=levels, steps=steps, crop=crop, n_clips=n_clips, n_frames=n_frames, batch_size=batch_size,
                     lr=lr, sigma=float(sigma), sources=list(sources))
     key = json.dumps([settings, source_digest(_FLOW_KEY_MODULES)], sort_keys=True)
-    root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "restorekit_stbn_flow"
+    root = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "restorekit" / "stbn_flow"
     path = root / f"flownet-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
     with torch.random.fork_rng(devices=[]):                       # building, loading or saving a net leaves the run's random state as it was
         return _load_or_train_flownet(path, settings)
