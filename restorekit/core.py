@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib
 import os
 import random
 import subprocess
@@ -19,8 +21,8 @@ from . import __version__
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
            'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
-           'atomic_write_text', 'CheckpointError', 'code_version', 'config_from_dict', 'ModelConfig', 'answers_match',
-           'check_answer']
+           'atomic_write_text', 'CheckpointError', 'code_version', 'source_digest', 'config_from_dict', 'ModelConfig',
+           'answers_match', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -122,6 +124,13 @@ def code_version() -> str:
         return f"{__version__}+g{head.stdout.strip()}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__
+
+def source_digest(modules: tuple, # restorekit module names, e.g. ("flownet", "warp")
+                 ) -> str: # SHA-1 hex digest of their source files, read in the given order
+    "A key that changes whenever the code of `modules` changes (for caches of trained nets), committed or not."
+    h = hashlib.sha1()
+    for name in modules: h.update(Path(importlib.import_module(f"restorekit.{name}").__file__).read_bytes())
+    return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #7b238e85
 def config_from_dict(cls, # a dataclass type, e.g. `STBNConfig`

@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .checkpoint import load_model, save_model
-from .core import ConfigError, ShapeError, code_version
+from .core import ConfigError, ShapeError, code_version, source_digest
 from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
@@ -112,16 +112,8 @@ def make_flow_net(preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
 # %% ../nbs/33_exp_s2svr.ipynb #9b499bb0
 _KEY_MODULES = ("checkpoint", "costvol", "data", "degrade", "exp_s2svr", "pwcflow", "synthetic", "train", "unsupflow", "video", "warp")
 
-def _code_digest() -> str:
-    "SHA-1 of the source files of the modules a trained flow net depends on."
-    import importlib
-    h = hashlib.sha1()
-    for name in _KEY_MODULES:
-        h.update(Path(importlib.import_module(f"restorekit.{name}").__file__).read_bytes())
-    return h.hexdigest()
-
 def _cache_file(cache_dir, variant, task, preset: FlowPreset, seed, weights, degrade_kwargs, overrides, sources) -> Path:
-    key = json.dumps([variant, task, asdict(preset), seed, asdict(weights), degrade_kwargs, overrides, list(sources), _code_digest()],
+    key = json.dumps([variant, task, asdict(preset), seed, asdict(weights), degrade_kwargs, overrides, list(sources), source_digest(_KEY_MODULES)],
                      sort_keys=True, default=str)
     root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "restorekit_unsupflow"
     return root / f"{variant}-{task}-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"

@@ -5,18 +5,28 @@
 # %% ../nbs/43_exp_stbn.ipynb #d4b330bb
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
 import torch
 from torch.utils.data import Dataset
 
-from .flownet import pretrain_flownet
+from .checkpoint import load_model, save_model
+from .core import source_digest
+from .data import RestorationDataset
+from .flownet import PyramidFlowNet, pretrain_flownet
 from .evaluation import DEFAULT_SCORES, score_windows
 from .metrics import psnr
 from .layers import evaluation_mode, flow_param_groups
-from .stbn import STBN, frozen_copy, stbn_loss
+from .stbn import STBN, frozen_copy, stbn_loss, teacher_due
 from .train import TrainConfig, train
 
+
 # %% auto #0
-__all__ = ['NoisyOnly', 'train_stbn', 'evaluate_denoiser']
+__all__ = ['NoisyOnly', 'train_stbn', 'evaluate_denoiser', 'pretrained_flownet']
 
 # %% ../nbs/43_exp_stbn.ipynb #128d7906
 class NoisyOnly(Dataset):
@@ -29,26 +39,28 @@ def train_stbn(model: STBN, # the model to train (in place)
                dataset, # items {"noisy": `(T, C, H, W)`} (e.g. `NoisyOnly(RestorationDataset("denoise", ...))`)
                cfg: TrainConfig, # the run's settings (cfg.lr is the denoiser's learning rate)
                flow_lr: float = 1e-5, # learning rate of the in-graph flow network
-               flow_pretrain_steps: int = 100, # photometric pre-training steps of the flow network (flow_source="pyramid" only)
+               flow_pretrain_steps: int = 100, # photometric pre-training steps of the flow network on `dataset` (0: use it as it is, e.g. from `pretrained_flownet`)
                flow_pretrain_items: int = 8, # noisy clips used for that pre-training
+               teacher_every: int = 100, # steps between refreshes of the distillation teacher after the warm-up (0: one teacher)
+               eval_fn=None, # eval_fn(model) -> dict, run every cfg.eval_every steps and at the end (`restorekit.train.train`)
                ckpt_path=None, # checkpoint file for `train`
               ): # `restorekit.train.TrainResult`
-    "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation after the warm-up."
+    "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation from a refreshed teacher after the warm-up."
     if model.flownet is not None and flow_pretrain_steps > 0:
         clips = torch.stack([dataset[i]["noisy"] for i in range(min(flow_pretrain_items, len(dataset)))])
         crop = min(clips.shape[-2:])
         pretrain_flownet(model.flownet, clips, steps=flow_pretrain_steps, crop=crop, batch_size=min(4, clips.shape[0] * (clips.shape[1] - 1)), seed=cfg.seed)
-    run = {"teacher": None, "step": 0}
+    run = {"teacher": None, "teacher_step": -1, "step": 0}
+    def refresh(step):
+        if teacher_due(model.cfg, step, run["teacher_step"], teacher_every): run["teacher"], run["teacher_step"] = frozen_copy(model), step
     def track(state):
-        run["step"] = state.step
-        if model.cfg.flow_refinement and state.step >= model.cfg.distill_warmup and run["teacher"] is None:
-            run["teacher"] = frozen_copy(model)
+        run["step"] = state.step; refresh(state.step)
     def loss_fn(m, batch):
         parts = stbn_loss(m, batch["noisy"], run["step"], run["teacher"])
-        return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach()}
+        return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach(), "teacher_step": float(run["teacher_step"])}
     groups = lambda m: flow_param_groups(m, m.flownet, cfg.lr, flow_lr)
-    if model.cfg.flow_refinement and model.cfg.distill_warmup == 0: run["teacher"] = frozen_copy(model)
-    return train(model, loss_fn, dataset, cfg, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
+    refresh(0)
+    return train(model, loss_fn, dataset, cfg, eval_fn=eval_fn, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
 
 def evaluate_denoiser(model: STBN, # trained model
                       dataset, # items with "lq" (noisy) and "hq" (clean) `(T, C, H, W)`, e.g. a RestorationDataset eval split
@@ -59,3 +71,46 @@ def evaluate_denoiser(model: STBN, # trained model
     with evaluation_mode(model):
         m = score_windows(lambda item: model(item["lq"].to(device)[None])[0].clamp(0, 1), (dataset[i] for i in range(len(dataset))), scores).means
     return {**m, "delta_psnr": m["psnr"] - m["psnr_input"]}
+
+# %% ../nbs/43_exp_stbn.ipynb #7996c0d1
+_FLOW_KEY_MODULES = ("checkpoint", "data", "degrade", "exp_stbn", "flownet", "synthetic", "video", "warp")
+
+def pretrained_flownet(seed: int = 0, # initialisation, the noisy clips and the crop order
+                       levels: int = 4, # pyramid levels (`STBNConfig.flow_levels`)
+                       steps: int = 400, # photometric pre-training steps
+                       crop: int = 96, # side of the noisy training windows (and of the training crops)
+                       n_clips: int = 16, # noisy training windows
+                       n_frames: int = 3, # frames per window
+                       batch_size: int = 4, # frame pairs per step
+                       lr: float = 1e-3, # Adam learning rate
+                       sigma: float = 30.0, # AWGN σ of the training clips, 0-255 scale
+                       sources: tuple = ("synthetic", "bikes", "carphone"), # `RestorationDataset` sources of the windows
+                       cache_dir=None, # where trained nets are kept; None: `restorekit/stbn_flow` in the user's cache folder
+                      ) -> tuple: # (PyramidFlowNet in eval mode, {"cpu_time", "wall_time", "loss_first", "loss_last", "cached", "path"})
+    "STBN's flow network pre-trained on noisy training clips only, once per seed and settings (cached)."
+    sources = (sources,) if isinstance(sources, str) else tuple(sources)
+    settings = dict(seed=int(seed), levels=levels, steps=steps, crop=crop, n_clips=n_clips, n_frames=n_frames, batch_size=batch_size,
+                    lr=lr, sigma=float(sigma), sources=list(sources))
+    key = json.dumps([settings, source_digest(_FLOW_KEY_MODULES)], sort_keys=True)
+    root = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "restorekit" / "stbn_flow"
+    path = root / f"flownet-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
+    with torch.random.fork_rng(devices=[]):                       # building, loading or saving a net leaves the run's random state as it was
+        return _load_or_train_flownet(path, settings)
+
+def _load_or_train_flownet(path: Path, settings: dict) -> tuple:
+    if path.exists():
+        loaded = load_model(path, expected_kind="pyramid_flow")
+        return loaded.model, {**{k: loaded.extra[k] for k in ("cpu_time", "wall_time", "loss_first", "loss_last")}, "cached": True, "path": str(path)}
+    s = settings
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    data = RestorationDataset("denoise", "train", n_frames=s["n_frames"], crop=s["crop"], length=s["n_clips"], seed=s["seed"],
+                              sources=tuple(s["sources"]), sigma=s["sigma"])
+    clips = torch.stack([data[i]["lq"] for i in range(s["n_clips"])])
+    torch.manual_seed(s["seed"])
+    net = PyramidFlowNet(s["levels"])
+    losses = pretrain_flownet(net, clips, steps=s["steps"], lr=s["lr"], crop=s["crop"], batch_size=s["batch_size"], seed=s["seed"])
+    info = {"cpu_time": time.process_time() - cpu0, "wall_time": time.perf_counter() - wall0,
+            "loss_first": sum(losses[:10]) / len(losses[:10]), "loss_last": sum(losses[-10:]) / len(losses[-10:])}
+    save_model(path, net.eval(), data={"task": "denoise", "split": "train", **{k: s[k] for k in ("crop", "n_clips", "n_frames", "sigma", "sources")}},
+               preset="stbn flow pre-training", extra={**s, **info})
+    return net, {**info, "cached": False, "path": str(path)}

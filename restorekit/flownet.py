@@ -76,7 +76,7 @@ def _photometric_loss(ref, other, flow, smooth_weight: float):
 def pretrain_flownet(net: PyramidFlowNet, # the network to train (in place)
                      clips: torch.Tensor, # `(T, C, H, W)` or `(B, T, C, H, W)`, T >= 2
                      steps: int = 200, # optimiser steps
-                     lr: float = 3e-3, # Adam learning rate
+                     lr: float = 1e-3, # Adam learning rate (3e-3 diverges on noisy clips: see below)
                      crop: int = 64, # side of the random training crops
                      batch_size: int = 4, # frame pairs per step
                      smooth_weight: float = 0.02, # λ_s of the smoothness term

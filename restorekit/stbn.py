@@ -24,7 +24,7 @@ from .warp import warp
 # %% auto #0
 __all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
            'self_supervised_l2_loss', 'gaussian_nll_loss', 'flow_distillation_loss', 'distillation_weight',
-           'frozen_copy', 'stbn_loss', 'stbn_optimizer']
+           'teacher_due', 'frozen_copy', 'stbn_loss', 'stbn_optimizer']
 
 # %% ../nbs/41_stbn.ipynb #641a7cf4
 @dataclass
@@ -241,10 +241,11 @@ def flow_distillation_loss(flow_net: nn.Module, # the flow estimator being refin
                            noisy_other: torch.Tensor, # noisy frames x_t', `(B, C, H, W)`
                            pseudo_ref: torch.Tensor, # pseudo ground truth ŷ_t from a frozen model, `(B, C, H, W)`
                            pseudo_other: torch.Tensor, # pseudo ground truth ŷ_t', `(B, C, H, W)`
+                           target_net: nn.Module | None = None, # the estimator run on the pseudo frames (the teacher's); None: `flow_net` itself
                           ) -> torch.Tensor: # scalar: mean end-point distance between the two flows
     "STBN Eq. 5-6: mean ‖F(x_t, x_t') - sg(F(sg(ŷ_t), sg(ŷ_t')))‖₂ over pixels."
     with torch.no_grad():
-        target = flow_net(pseudo_ref.detach(), pseudo_other.detach())
+        target = (flow_net if target_net is None else target_net)(pseudo_ref.detach(), pseudo_other.detach())
     return (flow_net(noisy_ref, noisy_other) - target).square().sum(1).add(1e-12).sqrt().mean()
 
 def distillation_weight(cfg: STBNConfig, # the model's configuration
@@ -252,6 +253,15 @@ def distillation_weight(cfg: STBNConfig, # the model's configuration
                        ) -> float: # λ, or 0 before the warm-up ends or when refinement is off
     "The weight of the distillation loss at `step`."
     return cfg.distill_weight if cfg.flow_refinement and step >= cfg.distill_warmup else 0.0
+
+def teacher_due(cfg: STBNConfig, # the model's configuration
+                step: int, # training steps done
+                teacher_step: int, # steps done when the current teacher was taken; negative: no teacher yet
+                every: int, # steps between refreshes after the warm-up; 0: take the teacher once
+               ) -> bool: # True when a new `frozen_copy` should replace the teacher now
+    "The teacher schedule: a first copy when the warm-up ends, then a fresh one every `every` steps."
+    if not cfg.flow_refinement or step < cfg.distill_warmup: return False
+    return teacher_step < 0 or (every > 0 and step - teacher_step >= every)
 
 def frozen_copy(model: nn.Module) -> nn.Module:
     "A deep copy in eval mode with gradients switched off: the pseudo-ground-truth teacher."
@@ -263,7 +273,7 @@ def frozen_copy(model: nn.Module) -> nn.Module:
 def stbn_loss(model: STBN, # the model being trained
               clip: torch.Tensor, # noisy training clip `(B, T, C, H, W)`
               step: int = 0, # training step, for the distillation warm-up
-              teacher: STBN | None = None, # frozen copy producing pseudo ground truth (`frozen_copy(model)`), refreshed by the caller
+              teacher: STBN | None = None, # frozen copy producing pseudo ground truth (`frozen_copy(model)`), refreshed by the caller when `teacher_due` says so
              ) -> dict: # {"loss": total, "denoise": self-supervised term, "distill": distillation term (0 if off)}
     "Total STBN training loss: self-supervised L2 or Gaussian NLL, plus λ·L_dis after the warm-up."
     cfg = model.cfg
@@ -276,7 +286,7 @@ def stbn_loss(model: STBN, # the model being trained
         b, t, c, h, w = clip.shape
         pairs = lambda z: (torch.cat([z[:, 1:], z[:, :-1]], 1).reshape(-1, c, h, w), torch.cat([z[:, :-1], z[:, 1:]], 1).reshape(-1, c, h, w))
         (noisy_ref, noisy_other), (pseudo_ref, pseudo_other) = pairs(clip), pairs(pseudo)
-        distill = flow_distillation_loss(model.flownet, noisy_ref, noisy_other, pseudo_ref, pseudo_other)
+        distill = flow_distillation_loss(model.flownet, noisy_ref, noisy_other, pseudo_ref, pseudo_other, target_net=teacher.flownet)
     return {"loss": denoise + weight * distill, "denoise": denoise, "distill": distill}
 
 # %% ../nbs/41_stbn.ipynb #7ac26a5b
