@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import sys
 import time
 import warnings
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, check_clip, make_generator
@@ -26,20 +28,29 @@ from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
-           'NoiseLevelError', 'DenoiseResult', 'denoise_video', 'add_cli']
+           'clipped_noise_mean', 'mean_offset', 'denoise_windows', 'NoiseLevelError', 'DenoiseResult', 'denoise_video',
+           'add_cli']
 
 # %% ../nbs/42_denoise.ipynb #961253d1
 MIN_SIDE = 16 # smallest frame side `denoise_video` accepts: SRFE's patch lattice and DIS need a few blocks of context
 
 def estimate_noise_sigma(clip: torch.Tensor, # noisy clip `(T, C, H, W)` in [0, 1], H, W >= 2
+                         clip_aware: bool = False, # skip 2x2 blocks whose mean lies within 2.5σ of 0 or 1 (noise clipped there)
                         ) -> float: # σ on the 0-255 scale
     "Robust σ of additive white noise: median |diagonal Haar detail| / 0.6745, pooled over frames and channels."
     clip = check_clip(clip, "clip", channels=None, batched=False)
     h, w = (clip.shape[-2] // 2) * 2, (clip.shape[-1] // 2) * 2
     if h == 0 or w == 0: raise ShapeError(f"clip: expected frames of at least 2x2 pixels, got {tuple(clip.shape)}")
     x = clip[..., :h, :w].float()
-    detail = (x[..., 0::2, 0::2] - x[..., 0::2, 1::2] - x[..., 1::2, 0::2] + x[..., 1::2, 1::2]) / 2
-    return float(detail.abs().flatten().median()) / 0.6745 * 255
+    a, b, c, d = x[..., 0::2, 0::2], x[..., 0::2, 1::2], x[..., 1::2, 0::2], x[..., 1::2, 1::2]
+    detail, block_mean = ((a - b - c + d) / 2).abs().flatten(), ((a + b + c + d) / 4).flatten()
+    sigma = float(detail.median()) / 0.6745
+    for _ in range(2 if clip_aware else 0):   # the block mean is independent of the detail: selecting on it does not bias the estimate
+        keep = (block_mean > 2.5 * sigma) & (block_mean < 1 - 2.5 * sigma)
+        if keep.sum() < 1000: break
+        sigma = float(detail[keep].median()) / 0.6745
+    return sigma * 255
+
 
 # %% ../nbs/42_denoise.ipynb #2d5d52a4
 class NoisyClipWindows(Dataset):
@@ -106,6 +117,92 @@ def denoise_chunks(model: STBN, # trained model (put in eval mode here)
             pending = pending[keep_from:]
     if pending is not None and pending.shape[0] > n_left:
         yield run(pending)[n_left:]
+
+# %% ../nbs/42_denoise.ipynb #c4cf0832
+def clipped_noise_mean(clean: torch.Tensor, # clean values y in [0, 1], any shape
+                       noise_sigma: float, # Gaussian σ of the noise, 0-255 scale
+                      ) -> tuple[torch.Tensor, torch.Tensor]: # f(y) = E[clip(y + n, 0, 1)] and f'(y), each like `clean`
+    "What a noisy pixel averages to once clipped to [0, 1], n ~ N(0, σ²), and its slope in y."
+    s = noise_sigma / 255
+    normal = torch.distributions.Normal(0.0, 1.0)
+    lo, hi = -clean / s, (1 - clean) / s
+    density = lambda z: torch.exp(-z.square() / 2) / math.sqrt(2 * math.pi)
+    inside = normal.cdf(hi) - normal.cdf(lo)
+    return clean * inside + s * (density(lo) - density(hi)) + 1 - normal.cdf(hi), inside
+
+def mean_offset(denoised: torch.Tensor, # denoised frames `(T, C, H, W)`
+                noisy: torch.Tensor, # the noisy frames they came from `(T, C, H, W)`, clipped to [0, 1]
+                noise_sigma: float, # Gaussian σ of the noise, 0-255 scale
+                iters: int = 4, # Newton steps
+               ) -> torch.Tensor: # `(T, C, 1, 1)`: add to `denoised`
+    "Per frame and channel, the offset b with mean f(denoised + b) = mean noisy, f = `clipped_noise_mean`."
+    target = noisy.mean(dim=(-2, -1), keepdim=True)
+    offset = torch.zeros_like(target)
+    for _ in range(iters):
+        f, slope = clipped_noise_mean(denoised + offset, noise_sigma)
+        offset = offset - (f.mean(dim=(-2, -1), keepdim=True) - target) / slope.mean(dim=(-2, -1), keepdim=True).clamp_min(1e-3)
+    return offset
+
+
+# %% ../nbs/42_denoise.ipynb #b15736ec
+def _mirrored_flows(flows: torch.Tensor) -> torch.Tensor:
+    "Flows `(B, T-1, 2, H, W)` of a clip -> those of the clip mirrored left-right."
+    flows = flows.flip(-1).clone(); flows[:, :, 0] = -flows[:, :, 0]
+    return flows
+
+@torch.no_grad()
+def denoise_windows(model: STBN, # trained model (put in eval mode here)
+                    chunks, # iterable of noisy chunks `(t, C, H, W)` (e.g. `iter_video`), any lengths
+                    window: int = 7, # frames per model call; output frame t is its centre (shifted at the clip's ends)
+                    pad: int = 16, # pixels mirrored ("reflect") around every frame, cropped off after
+                    device=None, # where to run the model (None: the model's device)
+                    noise_sigma: float | None = None, # σ for the posterior mean and the mean match (None: model.cfg.noise_sigma)
+                    match_mean: bool = True, # add `mean_offset` to every output frame
+                   ): # generator of denoised CPU chunks `(t, C, H, W)`, same frames in the same order
+    "Denoise a stream of frames, each frame as the centre of its own `window`-frame call on reflect-padded frames."
+    check_number(window, "window", integer=True, low=1); check_number(pad, "pad", integer=True, low=0)
+    model.eval()
+    device = device or next(model.parameters()).device
+    sigma = model.cfg.noise_sigma if noise_sigma is None else noise_sigma
+    r = window // 2
+    frames, to_prev, to_next = [], [], []   # padded frames held; flows between held neighbours (to_prev[i]: frame i+1 -> i)
+    first, done = 0, 0                       # stream index of frames[0]; frames output so far
+
+    def run(start: int, n: int, t: int) -> torch.Tensor:
+        "Output frame t from the call on frames start .. start + n - 1."
+        held = slice(start - first, start - first + n)
+        clip = torch.stack(frames[held])[None].to(device)
+        flows = [torch.stack(f[held.start:held.stop - 1])[None].to(device) if n > 1 else None for f in (to_prev, to_next)]
+        out = model(clip, *flows, noise_sigma=sigma)[0, t - start]
+        noisy = clip[0, t - start]
+        if p: out, noisy = out[..., p:-p, p:-p], noisy[..., p:-p, p:-p]
+        if match_mean: out = out + mean_offset(out, noisy, sigma)
+        return out.clamp(0, 1).cpu()
+
+    def hold(frame: torch.Tensor):
+        padded = F.pad(frame[None], (p,) * 4, mode="reflect")[0] if p else frame
+        if frames:
+            flow_prev, flow_next = model.estimate_flows(torch.stack([frames[-1], padded])[None].to(device))
+            to_prev.append(flow_prev[0, 0].cpu()); to_next.append(flow_next[0, 0].cpu())
+        frames.append(padded)
+
+    p = None
+    for chunk in chunks:
+        if p is None: p = min(pad, chunk.shape[-2] - 1, chunk.shape[-1] - 1)   # reflect needs pad < side
+        for frame in chunk: hold(frame)
+        end, ready = first + len(frames), []
+        while max(0, done - r) + window <= end:
+            ready.append(done); done += 1
+        if ready:
+            yield torch.stack([run(max(0, t - r), window, t) for t in ready])
+            drop = max(0, done - r - 1) - first   # the windows of the clip's last frames may start one frame earlier
+            if drop > 0:
+                del frames[:drop], to_prev[:drop], to_next[:drop]; first += drop
+    end = first + len(frames)
+    if done < end:
+        n = min(window, end)
+        yield torch.stack([run(max(0, min(t - r, end - n)), n, t) for t in range(done, end)])
+
 
 # %% ../nbs/42_denoise.ipynb #2688265c
 class NoiseLevelError(RestoreKitError, ValueError):
@@ -174,7 +271,7 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
 # %% ../nbs/42_denoise.ipynb #a7e9c897
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
                   out_path, # output video; .mkv: lossless FFV1, .mp4/.mov: H.264 (crf 12)
-                  noise_sigma: float | None = None, # Gaussian σ of the noise (0-255); None: `estimate_noise_sigma`
+                  noise_sigma: float | None = None, # Gaussian σ of the noise (0-255); None: `estimate_noise_sigma(clip_aware=True)`
                   steps: int = 2000, # training steps on the clip
                   crop: int = 48, # side of the training crops (reduced to the frame size if larger)
                   window: int = 5, # frames per training window (reduced to the clip length if longer)
@@ -182,8 +279,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   channels: int = 16, # STBN width
                   lr: float = 3e-3, # peak learning rate (cosine schedule to lr/20)
                   max_train_frames: int = 64, # frames kept in memory for training, as segments spread over the clip
-                  chunk_size: int | None = None, # frames produced per inference call (None: window - 1)
-                  context: int | None = None, # overlap frames on each side of an inference chunk (None: window // 2)
+                  infer_window: int = 7, # frames per inference call; each output frame is the centre of its own (`denoise_windows`)
+                  pad: int = 16, # pixels mirrored around every frame at inference
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
@@ -198,7 +295,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     t_start = time.perf_counter()
     for name, value, low in (("steps", steps, 1), ("crop", crop, MIN_SIDE), ("window", window, 1), ("batch_size", batch_size, 1),
                              ("channels", channels, 1), ("max_train_frames", max_train_frames, 1), ("ckpt_every", ckpt_every, 1),
-                             ("chunk_size", chunk_size, 1), ("context", context, 0)):
+                             ("infer_window", infer_window, 1), ("pad", pad, 0)):
         if value is not None: check_number(value, name, integer=True, low=low)
     check_number(lr, "lr", low=0, open_low=True)
     if noise_sigma is not None and not (isinstance(noise_sigma, (int, float)) and 0 < noise_sigma < 255):
@@ -220,13 +317,11 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     if codec is None: codec = "ffv1" if out_path.suffix.lower() == ".mkv" else "h264"
     writer = VideoWriter(out_path, fps=info.fps or 25, codec=codec, **({} if codec == "ffv1" else {"crf": 12}))   # checks codec and container now
     window = max(2, min(window, info.frames))
-    chunk_size = max(1, window - 1) if chunk_size is None else chunk_size   # inference calls of ~ the training window (see below)
-    context = window // 2 if context is None else context
     crop = min(crop, info.height, info.width) // 2 * 2
     segments = _training_segments(noisy_path, info.frames, window, max(max_train_frames, window))
     sigma_estimated = noise_sigma is None
     if sigma_estimated:
-        noise_sigma = estimate_noise_sigma(torch.cat(segments))
+        noise_sigma = estimate_noise_sigma(torch.cat(segments), clip_aware=True)
         if noise_sigma < 0.5:
             raise NoiseLevelError(f"noisy video {str(noisy_path)!r}: estimated noise sigma {noise_sigma:.2f} (0-255) — the video is "
                                   "constant or noise-free, there is nothing for a self-supervised denoiser to learn; pass --sigma to force a level")
@@ -246,12 +341,13 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                    ckpt_extra=tag)
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
-                     "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop},
+                     "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop,
+                     "infer_window": infer_window, "pad": pad},
                preset="self-supervised (restorekit denoise)",
                metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
     t_trained = time.perf_counter()
     with writer:
-        for chunk in denoise_chunks(model, iter_video(noisy_path, chunk_size=max(chunk_size, 16)), chunk_size, context, device):
+        for chunk in denoise_windows(model, iter_video(noisy_path, chunk_size=16), infer_window, pad, device):
             writer.write(chunk)
     return DenoiseResult(out_path, float(noise_sigma), sigma_estimated, writer.frames, model, result,
                          t_trained - t_start, time.perf_counter() - t_trained, ckpt_path, model_path)
