@@ -27,9 +27,9 @@ from .checkpoint import load_model, save_model
 from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
-           'clipped_noise_mean', 'mean_offset', 'denoise_windows', 'NoiseLevelError', 'DenoiseResult', 'denoise_video',
-           'add_cli']
+__all__ = ['MIN_SIDE', 'SHOT_CUT', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
+           'clipped_noise_mean', 'mean_offset', 'shot_change', 'shot_cuts', 'denoise_windows', 'NoiseLevelError',
+           'DenoiseResult', 'denoise_video', 'add_cli']
 
 # %% ../nbs/42_denoise.ipynb #961253d1
 MIN_SIDE = 16 # smallest frame side `denoise_video` accepts: SRFE's patch lattice and DIS need a few blocks of context
@@ -144,6 +144,40 @@ def mean_offset(denoised: torch.Tensor, # denoised frames `(T, C, H, W)`
     return offset
 
 
+# %% ../nbs/42_denoise.ipynb #0527a084
+SHOT_CUT = 0.3 # `shot_change` above this starts a new shot
+
+def shot_change(prev: torch.Tensor, # a frame `(C, H, W)` in [0, 1]
+                frame: torch.Tensor, # the next frame, same shape
+               ) -> float: # 0 (same colour statistics) .. 1 (disjoint)
+    "Largest over channels of the total-variation distance between the 32-bin histograms of two frames' 4x4 block means."
+    if prev.shape != frame.shape or prev.dim() != 3:
+        raise ShapeError(f"frame: expected two frames (C, H, W) of one shape, got {tuple(prev.shape)} and {tuple(frame.shape)}")
+    k = max(1, min(4, min(frame.shape[-2:]) // 32))   # small frames: smaller blocks, so that each histogram still holds enough values
+    hists = []
+    for f in (prev, frame):
+        x = F.avg_pool2d(f[None].float(), k)[0]
+        hists.append(torch.stack([torch.histc(c, 32, 0, 1) for c in x]) / x[0].numel())
+    return float((hists[0] - hists[1]).abs().sum(-1).max() / 2)
+
+def shot_cuts(clip: torch.Tensor, # clip `(T, C, H, W)` in [0, 1]
+              threshold: float = SHOT_CUT, # `shot_change` above which a new shot starts
+             ) -> list: # frame indices t (1 <= t < T) that start a new shot
+    "Where the shots of a clip start, after the first."
+    clip = check_clip(clip, "clip", channels=None, batched=False)
+    return [t for t in range(1, clip.shape[0]) if shot_change(clip[t - 1], clip[t]) > threshold]
+
+def _shot_segments(segments: list, # noisy clips `(T_i, C, H, W)`
+                   window: int, # training window wanted
+                  ) -> tuple: # (segments split at their cuts and at least `window` long, window)
+    "Training segments that do not span a cut; the window shrinks to the longest shot if every shot is shorter (never below 2)."
+    pieces = [piece for s in segments for piece in torch.tensor_split(s, shot_cuts(s))]
+    longest = max(p.shape[0] for p in pieces)
+    if longest < 2: return segments, window   # nothing but one-frame shots: train across them rather than not at all
+    window = min(window, longest)
+    return [p for p in pieces if p.shape[0] >= window], window
+
+
 # %% ../nbs/42_denoise.ipynb #b15736ec
 def _mirrored_flows(flows: torch.Tensor) -> torch.Tensor:
     "Flows `(B, T-1, 2, H, W)` of a clip -> those of the clip mirrored left-right."
@@ -158,8 +192,9 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
                     device=None, # where to run the model (None: the model's device)
                     noise_sigma: float | None = None, # σ for the posterior mean and the mean match (None: model.cfg.noise_sigma)
                     match_mean: bool = True, # add `mean_offset` to every output frame
+                    cut_threshold: float | None = SHOT_CUT, # `shot_change` that starts a new shot (windows stay inside shots); None: no cuts
                    ): # generator of denoised CPU chunks `(t, C, H, W)`, same frames in the same order
-    "Denoise a stream of frames, each frame as the centre of its own `window`-frame call on reflect-padded frames."
+    "Denoise a stream of frames, each frame as the centre of its own `window`-frame call on reflect-padded frames, inside its shot."
     check_number(window, "window", integer=True, low=1); check_number(pad, "pad", integer=True, low=0)
     model.eval()
     device = device or next(model.parameters()).device
@@ -167,6 +202,7 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
     r = window // 2
     frames, to_prev, to_next = [], [], []   # padded frames held; flows between held neighbours (to_prev[i]: frame i+1 -> i)
     first, done = 0, 0                       # stream index of frames[0]; frames output so far
+    cuts, last = [], None                    # stream indices that start a new shot; the last frame read (unpadded)
 
     def run(start: int, n: int, t: int) -> torch.Tensor:
         "Output frame t from the call on frames start .. start + n - 1."
@@ -179,7 +215,16 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
         if match_mean: out = out + mean_offset(out, noisy, sigma)
         return out.clamp(0, 1).cpu()
 
+    def span(t: int, end: int) -> tuple:
+        "(start, n) of frame t's call: centred on t, shifted to stay inside t's shot (frames known up to `end`, excluded)."
+        s, e = max([c for c in cuts if c <= t], default=0), min([c for c in cuts if c > t], default=end)
+        n = min(window, e - s)
+        return max(s, min(t - r, e - n)), n
+
     def hold(frame: torch.Tensor):
+        nonlocal last
+        if last is not None and cut_threshold is not None and shot_change(last, frame) > cut_threshold: cuts.append(first + len(frames))
+        last = frame
         padded = F.pad(frame[None], (p,) * 4, mode="reflect")[0] if p else frame
         if frames:
             flow_prev, flow_next = model.estimate_flows(torch.stack([frames[-1], padded])[None].to(device))
@@ -191,18 +236,16 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
         if p is None: p = min(pad, chunk.shape[-2] - 1, chunk.shape[-1] - 1)   # reflect needs pad < side
         for frame in chunk: hold(frame)
         end, ready = first + len(frames), []
-        while max(0, done - r) + window <= end:
+        while done + window <= end:   # frames done .. done + window - 1 are known: so is every cut that can move done's window
             ready.append(done); done += 1
         if ready:
-            yield torch.stack([run(max(0, t - r), window, t) for t in ready])
-            drop = max(0, done - r - 1) - first   # the windows of the clip's last frames may start one frame earlier
+            yield torch.stack([run(*span(t, end), t) for t in ready])
+            drop = max(0, done - window + 1) - first   # no later window starts before done - window + 1
             if drop > 0:
                 del frames[:drop], to_prev[:drop], to_next[:drop]; first += drop
     end = first + len(frames)
     if done < end:
-        n = min(window, end)
-        yield torch.stack([run(max(0, min(t - r, end - n)), n, t) for t in range(done, end)])
-
+        yield torch.stack([run(*span(t, end), t) for t in range(done, end)])
 
 # %% ../nbs/42_denoise.ipynb #2688265c
 class NoiseLevelError(RestoreKitError, ValueError):
@@ -319,6 +362,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     window = max(2, min(window, info.frames))
     crop = min(crop, info.height, info.width) // 2 * 2
     segments = _training_segments(noisy_path, info.frames, window, max(max_train_frames, window))
+    segments, window = _shot_segments(segments, window)   # no training window or flow across a scene cut
     sigma_estimated = noise_sigma is None
     if sigma_estimated:
         noise_sigma = estimate_noise_sigma(torch.cat(segments), clip_aware=True)
