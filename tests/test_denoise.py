@@ -158,3 +158,39 @@ def test_no_chunk_seams(tmp_path):
           f"{seam_chunks[1]:.3f}; noisy input {seam_noise:.3f} grey levels")
     assert seam_windows[0] < 0.1 and seam_windows[1] < 2 * seam_noise + 0.1
     assert seam_chunks[0] > 3 * seam_windows[0] or seam_chunks[1] > 3 * seam_windows[1]   # the figure sees the seams it is meant to catch
+
+
+def _two_shots(seed_a=5, seed_b=9, n=6, size=(48, 64)):
+    "Two synthetic shots of n frames each, joined: a scene cut at frame n, under AWGN sigma 30."
+    shots = [synthetic_clip(n_frames=n, size=size, seed=s).frames for s in (seed_a, seed_b)]
+    return add_gaussian_noise(torch.cat(shots), 30, seed=1, clip_range=True)
+
+
+def test_shot_cuts_finds_the_cut_and_nothing_else():
+    from restorekit.denoise import shot_cuts
+    assert shot_cuts(_two_shots()) == [6]
+    assert shot_cuts(add_gaussian_noise(synthetic_clip(n_frames=12, size=(48, 64), seed=5).frames, 30, seed=2, clip_range=True)) == []
+    with pytest.raises(ValueError, match="clip"):
+        shot_cuts(torch.rand(3, 32, 32))
+
+
+def test_windows_do_not_cross_a_scene_cut():
+    "Frames of one shot come out the same whatever the other shot holds, and equal to denoising that shot alone."
+    from restorekit.stbn import STBN, STBNConfig
+    torch.manual_seed(0)
+    model = STBN(STBNConfig(flow_source="dis_medium", flow_refinement=False, channels=8)).eval()
+    clip, other = _two_shots(), _two_shots(seed_b=11)                   # same first shot, another second shot
+    run = lambda x, **kw: torch.cat(list(denoise_windows(model, x.split(4), window=5, pad=4, **kw)))
+    a, b = run(clip), run(other)
+    assert torch.equal(a[:6], b[:6])
+    assert torch.allclose(a[:6], run(clip[:6]), atol=1e-6) and torch.allclose(a[6:], run(clip[6:]), atol=1e-6)
+    across_a, across_b = run(clip, cut_threshold=None), run(other, cut_threshold=None)
+    assert (across_a[:6] - across_b[:6]).abs().max() > 1e-3            # without the cut the other shot leaks in: the test can fail
+
+
+def test_training_segments_split_at_cuts():
+    from restorekit.denoise import _shot_segments
+    segments, window = _shot_segments([_two_shots()], 5)
+    assert [s.shape[0] for s in segments] == [6, 6] and window == 5
+    segments, window = _shot_segments([_two_shots(n=3)], 5)                # shots shorter than the window: the window shrinks
+    assert [s.shape[0] for s in segments] == [3, 3] and window == 3
