@@ -21,16 +21,13 @@ ap.add_argument("--json", type=Path, required=True)
 args = ap.parse_args()
 M, B, T = 16, 8, 8
 clean = clip_windows(16, 144, 176, 8)["carphone"]
-if args.train_pad:
-    split = dn._shot_segments
-    dn._shot_segments = lambda segs, w: (lambda s, w2: ([F.pad(x, (args.train_pad,) * 4, mode="reflect") for x in s], w2))(*split(segs, w))
 d = Path(tempfile.gettempdir()) / f'restorekit-border-quick-pad{args.train_pad}'   # kept: a second run reuses the trained checkpoint
 d.mkdir(exist_ok=True)
 noisy = add_gaussian_noise(clean, 30, seed=0, clip_range=True)
 write_video(noisy, Path(d) / "noisy.mkv", codec="ffv1")
 noisy = read_video(Path(d) / "noisy.mkv")
 t0 = time.process_time()
-res = dn.denoise_video(Path(d) / "noisy.mkv", Path(d) / "out.mkv", steps=args.steps, progress=False)
+res = dn.denoise_video(Path(d) / "noisy.mkv", Path(d) / "out.mkv", steps=args.steps, train_pad=args.train_pad, progress=False)
 cpu = time.process_time() - t0
 full = read_video(Path(d) / "out.mkv")
 crop = torch.cat(list(dn.denoise_windows(res.model, noisy[:T, :, M:-M, M:-M].split(16), 7, 16))).mul(255).round().div(255)

@@ -1,4 +1,4 @@
-"""Scene cut, short model: `denoise_video --steps 600` on the benchmark's `cut` clip (carphone 8 frames, then bikes 8
+"""Scene cut, short model: `denoise_video(steps=600, train_pad=0)` on the benchmark's `cut` clip (carphone 8 frames, then bikes 8
 frames, 144x176, AWGN sigma 30 seed 0, clipped, FFV1), the trained model then run through `denoise_windows` with and
 without shot cuts (`cut_threshold=None`); per-frame PSNR against the clean clip and against the committed BM3D
 figures of benchmarks/denoise_vs_bm3d.json (same noisy frames). `--no-split` also trains across the cut.
@@ -25,7 +25,7 @@ d = Path(tempfile.gettempdir()) / ('restorekit-cut-quick-' + ('nosplit' if args.
 d.mkdir(exist_ok=True)
 write_video(add_gaussian_noise(clean, 30, seed=0, clip_range=True), Path(d) / "noisy.mkv", codec="ffv1")
 t0 = time.process_time()
-res = dn.denoise_video(Path(d) / "noisy.mkv", Path(d) / "out.mkv", steps=args.steps, progress=False)
+res = dn.denoise_video(Path(d) / "noisy.mkv", Path(d) / "out.mkv", steps=args.steps, train_pad=0, progress=False)
 cpu = time.process_time() - t0
 out = {}
 for name, thr in (("windows across the cut", None), ("windows inside shots", dn.SHOT_CUT)):

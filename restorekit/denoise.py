@@ -324,6 +324,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   max_train_frames: int = 64, # frames kept in memory for training, as segments spread over the clip
                   infer_window: int = 7, # frames per inference call; each output frame is the centre of its own (`denoise_windows`)
                   pad: int = 16, # pixels mirrored around every frame at inference
+                  train_pad: int = 16, # pixels mirrored around the training frames, so that training crops hold frame borders
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
@@ -338,7 +339,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     t_start = time.perf_counter()
     for name, value, low in (("steps", steps, 1), ("crop", crop, MIN_SIDE), ("window", window, 1), ("batch_size", batch_size, 1),
                              ("channels", channels, 1), ("max_train_frames", max_train_frames, 1), ("ckpt_every", ckpt_every, 1),
-                             ("infer_window", infer_window, 1), ("pad", pad, 0)):
+                             ("infer_window", infer_window, 1), ("pad", pad, 0), ("train_pad", train_pad, 0)):
         if value is not None: check_number(value, name, integer=True, low=low)
     check_number(lr, "lr", low=0, open_low=True)
     if noise_sigma is not None and not (isinstance(noise_sigma, (int, float)) and 0 < noise_sigma < 255):
@@ -363,6 +364,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     crop = min(crop, info.height, info.width) // 2 * 2
     segments = _training_segments(noisy_path, info.frames, window, max(max_train_frames, window))
     segments, window = _shot_segments(segments, window)   # no training window or flow across a scene cut
+    tp = min(train_pad, info.height - 1, info.width - 1)   # reflect: keeps every copy of a pixel on its own blind lattice
+    if tp: segments = [F.pad(seg, (tp,) * 4, mode="reflect") for seg in segments]
     sigma_estimated = noise_sigma is None
     if sigma_estimated:
         noise_sigma = estimate_noise_sigma(torch.cat(segments), clip_aware=True)
@@ -386,7 +389,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
                      "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop,
-                     "infer_window": infer_window, "pad": pad},
+                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad},
                preset="self-supervised (restorekit denoise)",
                metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
     t_trained = time.perf_counter()

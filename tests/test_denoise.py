@@ -194,3 +194,13 @@ def test_training_segments_split_at_cuts():
     assert [s.shape[0] for s in segments] == [6, 6] and window == 5
     segments, window = _shot_segments([_two_shots(n=3)], 5)                # shots shorter than the window: the window shrinks
     assert [s.shape[0] for s in segments] == [3, 3] and window == 3
+
+
+def test_training_crops_from_reflect_padded_frames(clip_files, tmp_path):
+    "train_pad mirrors the training frames (recorded in the model file); a negative pad is refused by name."
+    from restorekit.checkpoint import load_model
+    d, _ = clip_files
+    res = denoise_video(d / "noisy.mkv", tmp_path / "p.mkv", noise_sigma=30, steps=2, train_pad=8, **SMALL)
+    assert load_model(res.model_path, expected_kind="stbn").data["train_pad"] == 8
+    with pytest.raises(ValueError, match="train_pad"):
+        denoise_video(d / "noisy.mkv", tmp_path / "q.mkv", steps=1, train_pad=-1, **SMALL)
