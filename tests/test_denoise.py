@@ -7,7 +7,7 @@ import torch
 
 from restorekit.core import VideoFileError
 from restorekit.degrade import add_gaussian_noise
-from restorekit.denoise import NoiseLevelError, add_cli, denoise_chunks, denoise_video
+from restorekit.denoise import NoiseLevelError, add_cli, denoise_chunks, denoise_video, denoise_windows
 from restorekit.metrics import psnr
 from restorekit.synthetic import synthetic_clip
 from restorekit.train import load_checkpoint
@@ -92,15 +92,15 @@ def test_cli_handler(clip_files):
 
 @pytest.mark.parametrize("name, codec", [("streamed.mkv", "ffv1"), ("streamed.mp4", "h264")])
 def test_streamed_output_equals_the_buffered_path(clip_files, tmp_path, monkeypatch, name, codec):
-    "denoise_video writes chunk by chunk (never more than chunk_size frames at once) and the file equals the old buffered write."
+    "denoise_video writes chunk by chunk (as the 16-frame reads come in) and the file equals a buffered write of the same frames."
     d, _ = clip_files
     sizes = []
     original = VideoWriter.write
     monkeypatch.setattr(VideoWriter, "write", lambda self, chunk: (sizes.append(chunk.shape[0]), original(self, chunk))[1])
-    res = denoise_video(d / "noisy.mkv", tmp_path / name, noise_sigma=30, steps=2, chunk_size=3, context=1, **SMALL)
-    assert sizes == [3, 3, 2] and res.frames == 8
-    # the buffered path: gather every 8-bit frame, then write_video the whole clip
-    chunks = denoise_chunks(res.model, iter_video(d / "noisy.mkv", chunk_size=3), 3, 1)
+    res = denoise_video(d / "noisy.mkv", tmp_path / name, noise_sigma=30, steps=2, infer_window=5, **SMALL)
+    assert sum(sizes) == 8 and max(sizes) <= 16 and res.frames == 8
+    # the buffered path: gather every 8-bit frame (read in other chunks), then write_video the whole clip
+    chunks = denoise_windows(res.model, iter_video(d / "noisy.mkv", chunk_size=3), 5)
     buffered = torch.cat([c.mul(255).round().to(torch.uint8) for c in chunks]).float().div(255)
     write_video(buffered, tmp_path / ("buffered" + res.path.suffix), codec=codec, **({} if codec == "ffv1" else {"crf": 12}))
     assert torch.equal(read_video(res.path), read_video(tmp_path / ("buffered" + res.path.suffix)))
@@ -132,3 +132,75 @@ def test_training_checkpoint_in_older_config_words_is_the_same_model(tmp_path):
     _check_checkpoint(path, cfg)
     other = save_checkpoint(tmp_path / "other.ckpt", STBN(cfg), extra={"config": older | {"flow": "net", "flow_refinement": True}, "task": "denoise"})
     with pytest.raises(CheckpointError, match="flow_source='pyramid'"): _check_checkpoint(other, cfg)
+
+
+def _seam_figures(out, clean, period, skip):
+    "Spread over positions t % period of the mean per-frame PSNR (dB) and brightness error (grey levels), frames skip..T-skip."
+    frames = range(skip, out.shape[0] - skip)
+    err = {t: out[t] - clean[t] for t in frames}
+    by_pos = lambda v: [sum(v[t] for t in frames if t % period == p) / len([t for t in frames if t % period == p]) for p in range(period)]
+    db = by_pos({t: -10 * torch.log10(e.square().mean()).item() for t, e in err.items()})
+    grey = by_pos({t: e.mean().item() * 255 for t, e in err.items()})
+    return max(db) - min(db), max(grey) - min(grey)
+
+
+def test_no_chunk_seams(tmp_path):
+    "A static scene under fresh noise in every frame: no frame position may differ from another; chunked inference fails this."
+    clean = synthetic_clip(n_frames=2, size=(48, 48), seed=2).frames[:1].expand(24, -1, -1, -1).contiguous()
+    noisy = add_gaussian_noise(clean, 30, seed=4, clip_range=True).mul(255).round().div(255)
+    write_video(noisy, tmp_path / "static.mkv", codec="ffv1")
+    res = denoise_video(tmp_path / "static.mkv", tmp_path / "static_out.mkv", noise_sigma=30, steps=40, **SMALL)
+    windows = read_video(res.path)
+    chunked = torch.cat(list(denoise_chunks(res.model, noisy.split(16), chunk_size=4, context=2)))
+    seam_windows, seam_chunks = _seam_figures(windows, clean, 4, 3), _seam_figures(chunked, clean, 4, 3)
+    seam_noise = _seam_figures(noisy, clean, 4, 3)[1]   # the brightness spread the noise alone gives: "within noise"
+    print(f"seam spread (dB, grey levels): windows {seam_windows[0]:.3f}, {seam_windows[1]:.3f}; chunks {seam_chunks[0]:.3f}, "
+          f"{seam_chunks[1]:.3f}; noisy input {seam_noise:.3f} grey levels")
+    assert seam_windows[0] < 0.1 and seam_windows[1] < 2 * seam_noise + 0.1
+    assert seam_chunks[0] > 3 * seam_windows[0] or seam_chunks[1] > 3 * seam_windows[1]   # the figure sees the seams it is meant to catch
+
+
+def _two_shots(seed_a=5, seed_b=9, n=6, size=(48, 64)):
+    "Two synthetic shots of n frames each, joined: a scene cut at frame n, under AWGN sigma 30."
+    shots = [synthetic_clip(n_frames=n, size=size, seed=s).frames for s in (seed_a, seed_b)]
+    return add_gaussian_noise(torch.cat(shots), 30, seed=1, clip_range=True)
+
+
+def test_shot_cuts_finds_the_cut_and_nothing_else():
+    from restorekit.denoise import shot_cuts
+    assert shot_cuts(_two_shots()) == [6]
+    assert shot_cuts(add_gaussian_noise(synthetic_clip(n_frames=12, size=(48, 64), seed=5).frames, 30, seed=2, clip_range=True)) == []
+    with pytest.raises(ValueError, match="clip"):
+        shot_cuts(torch.rand(3, 32, 32))
+
+
+def test_windows_do_not_cross_a_scene_cut():
+    "Frames of one shot come out the same whatever the other shot holds, and equal to denoising that shot alone."
+    from restorekit.stbn import STBN, STBNConfig
+    torch.manual_seed(0)
+    model = STBN(STBNConfig(flow_source="dis_medium", flow_refinement=False, channels=8)).eval()
+    clip, other = _two_shots(), _two_shots(seed_b=11)                   # same first shot, another second shot
+    run = lambda x, **kw: torch.cat(list(denoise_windows(model, x.split(4), window=5, pad=4, **kw)))
+    a, b = run(clip), run(other)
+    assert torch.equal(a[:6], b[:6])
+    assert torch.allclose(a[:6], run(clip[:6]), atol=1e-6) and torch.allclose(a[6:], run(clip[6:]), atol=1e-6)
+    across_a, across_b = run(clip, cut_threshold=None), run(other, cut_threshold=None)
+    assert (across_a[:6] - across_b[:6]).abs().max() > 1e-3            # without the cut the other shot leaks in: the test can fail
+
+
+def test_training_segments_split_at_cuts():
+    from restorekit.denoise import _shot_segments
+    segments, window = _shot_segments([_two_shots()], 5)
+    assert [s.shape[0] for s in segments] == [6, 6] and window == 5
+    segments, window = _shot_segments([_two_shots(n=3)], 5)                # shots shorter than the window: the window shrinks
+    assert [s.shape[0] for s in segments] == [3, 3] and window == 3
+
+
+def test_training_crops_from_reflect_padded_frames(clip_files, tmp_path):
+    "train_pad mirrors the training frames (recorded in the model file); a negative pad is refused by name."
+    from restorekit.checkpoint import load_model
+    d, _ = clip_files
+    res = denoise_video(d / "noisy.mkv", tmp_path / "p.mkv", noise_sigma=30, steps=2, train_pad=8, **SMALL)
+    assert load_model(res.model_path, expected_kind="stbn").data["train_pad"] == 8
+    with pytest.raises(ValueError, match="train_pad"):
+        denoise_video(d / "noisy.mkv", tmp_path / "q.mkv", steps=1, train_pad=-1, **SMALL)
