@@ -21,8 +21,8 @@ from . import __version__
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
            'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
-           'atomic_write_text', 'CheckpointError', 'code_version', 'source_digest', 'config_from_dict', 'ModelConfig',
-           'answers_match', 'check_answer']
+           'atomic_write_text', 'CheckpointError', 'code_version', 'source_digest', 'cache_root', 'config_from_dict',
+           'ModelConfig', 'answers_match', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -131,6 +131,12 @@ def source_digest(modules: tuple, # restorekit module names, e.g. ("flownet", "w
     h = hashlib.sha1()
     for name in modules: h.update(Path(importlib.import_module(f"restorekit.{name}").__file__).read_bytes())
     return h.hexdigest()
+
+def cache_root(name: str, # a sub-folder, e.g. "stbn_flow"
+              ) -> Path: # `$RESTOREKIT_CACHE/name`, else `restorekit/name` in `$XDG_CACHE_HOME` or `~/.cache`
+    "Where trained nets are cached across runs: outside the per-run temporary folders a sweep gives each run, so every run of a seed reuses them."
+    base = os.environ.get("RESTOREKIT_CACHE")
+    return Path(base) / name if base else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "restorekit" / name
 
 # %% ../nbs/00_core.ipynb #7b238e85
 def config_from_dict(cls, # a dataclass type, e.g. `STBNConfig`

@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .checkpoint import load_model, save_model
-from .core import ConfigError, ShapeError, code_version, source_digest
+from .core import ConfigError, ShapeError, cache_root, code_version, source_digest
 from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
@@ -115,14 +115,14 @@ _KEY_MODULES = ("checkpoint", "costvol", "data", "degrade", "exp_s2svr", "pwcflo
 def _cache_file(cache_dir, variant, task, preset: FlowPreset, seed, weights, degrade_kwargs, overrides, sources) -> Path:
     key = json.dumps([variant, task, asdict(preset), seed, asdict(weights), degrade_kwargs, overrides, list(sources), source_digest(_KEY_MODULES)],
                      sort_keys=True, default=str)
-    root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "restorekit_unsupflow"
+    root = Path(cache_dir) if cache_dir is not None else cache_root("unsupflow")
     return root / f"{variant}-{task}-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
 
 def train_flow_nets(preset="tiny", # a key of `FLOW_PRESETS` or a `FlowPreset`
                     seed: int = 0, # data order, crops and initialisation
                     task: str = "denoise", # degradation the students see (a `restorekit.degrade.TASKS` key)
                     variants: tuple = VARIANTS, # which nets to train ("student" implies "teacher")
-                    cache_dir=None, # where trained nets are kept; None = a folder in the system temp dir
+                    cache_dir=None, # where trained nets are kept; None = `cache_root("unsupflow")` in the user's cache folder
                     weights: FlowLossWeights = FlowLossWeights(), # the loss weights
                     net_overrides: dict | None = None, # PWCLite arguments for every net (e.g. {"iters": 3})
                     sources: tuple = ("synthetic", "bikes", "carphone"), # training clips of the unsupervised nets
@@ -253,7 +253,7 @@ def trained_flow_estimator(flow_source: str = "pwclite", # "pwclite", "raft" (it
                            task: str = "sr", # restoration task the student's degraded frames come from
                            preset="cpu", # a key of `FLOW_PRESETS` or a `FlowPreset`
                            seed: int = 0, # training seed
-                           cache_dir=None, # where trained nets are kept (default: system temp dir)
+                           cache_dir=None, # where trained nets are kept (default: the user's cache folder)
                            **degrade_kwargs, # overrides of the task's degradation
                           ) -> FlowEstimator:
     "The flow estimator of one S2SVR Table 4 row, trained on demand (cached)."

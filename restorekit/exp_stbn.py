@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .checkpoint import load_model, save_model
-from .core import source_digest
+from .core import cache_root, source_digest
 from .data import RestorationDataset
 from .flownet import PyramidFlowNet, pretrain_flownet
 from .evaluation import DEFAULT_SCORES, score_windows
@@ -85,14 +85,14 @@ def pretrained_flownet(seed: int = 0, # initialisation, the noisy clips and the 
                        lr: float = 1e-3, # Adam learning rate
                        sigma: float = 30.0, # AWGN σ of the training clips, 0-255 scale
                        sources: tuple = ("synthetic", "bikes", "carphone"), # `RestorationDataset` sources of the windows
-                       cache_dir=None, # where trained nets are kept; None: `restorekit/stbn_flow` in the user's cache folder
+                       cache_dir=None, # where trained nets are kept; None: `cache_root("stbn_flow")`, in the user's cache folder
                       ) -> tuple: # (PyramidFlowNet in eval mode, {"cpu_time", "wall_time", "loss_first", "loss_last", "cached", "path"})
     "STBN's flow network pre-trained on noisy training clips only, once per seed and settings (cached)."
     sources = (sources,) if isinstance(sources, str) else tuple(sources)
     settings = dict(seed=int(seed), levels=levels, steps=steps, crop=crop, n_clips=n_clips, n_frames=n_frames, batch_size=batch_size,
                     lr=lr, sigma=float(sigma), sources=list(sources))
     key = json.dumps([settings, source_digest(_FLOW_KEY_MODULES)], sort_keys=True)
-    root = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "restorekit" / "stbn_flow"
+    root = Path(cache_dir) if cache_dir is not None else cache_root("stbn_flow")
     path = root / f"flownet-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
     with torch.random.fork_rng(devices=[]):                       # building, loading or saving a net leaves the run's random state as it was
         return _load_or_train_flownet(path, settings)
