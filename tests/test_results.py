@@ -24,6 +24,15 @@ def test_readme_quotes_the_rendered_tables():
         assert body == (ROOT / path).read_text(), f"README.md's quote of {path} differs from the file; copy the file again"
 
 
+def test_readme_lists_every_committed_result_and_links_only_existing_files():
+    text = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\((results/[^)\s]+)\)", text)
+    assert links, "README.md links no committed result"
+    assert [p for p in links if not (ROOT / p).is_file()] == [], "README.md links result files that do not exist"
+    committed = {f"results/{d.parent.name}/{d.name}/table.md" for d in (ROOT / "results").glob("*/cpu-*") if d.is_dir()}
+    assert committed - set(links) == set(), "README.md's results table misses committed results"
+
+
 def test_stale_means_the_code_changed_since_the_runs():
     from restorekit.registry import get_table
     from restorekit.store import Run
