@@ -179,11 +179,6 @@ def _shot_segments(segments: list, # noisy clips `(T_i, C, H, W)`
 
 
 # %% ../nbs/42_denoise.ipynb #b15736ec
-def _mirrored_flows(flows: torch.Tensor) -> torch.Tensor:
-    "Flows `(B, T-1, 2, H, W)` of a clip -> those of the clip mirrored left-right."
-    flows = flows.flip(-1).clone(); flows[:, :, 0] = -flows[:, :, 0]
-    return flows
-
 @torch.no_grad()
 def denoise_windows(model: STBN, # trained model (put in eval mode here)
                     chunks, # iterable of noisy chunks `(t, C, H, W)` (e.g. `iter_video`), any lengths
@@ -364,8 +359,6 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     crop = min(crop, info.height, info.width) // 2 * 2
     segments = _training_segments(noisy_path, info.frames, window, max(max_train_frames, window))
     segments, window = _shot_segments(segments, window)   # no training window or flow across a scene cut
-    tp = min(train_pad, info.height - 1, info.width - 1)   # reflect: keeps every copy of a pixel on its own blind lattice
-    if tp: segments = [F.pad(seg, (tp,) * 4, mode="reflect") for seg in segments]
     sigma_estimated = noise_sigma is None
     if sigma_estimated:
         noise_sigma = estimate_noise_sigma(torch.cat(segments), clip_aware=True)
@@ -374,6 +367,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                                   "constant or noise-free, there is nothing for a self-supervised denoiser to learn; pass --sigma to force a level")
         if noise_sigma < 2:
             warnings.warn(f"{noisy_path}: estimated noise sigma is only {noise_sigma:.2f} (0-255); the video looks nearly clean")
+    tp = min(train_pad, info.height - 1, info.width - 1)   # reflect: keeps every copy of a pixel on its own blind lattice (σ is estimated above, on the frames as read)
+    if tp: segments = [F.pad(seg, (tp,) * 4, mode="reflect") for seg in segments]
     model_cfg = _model_config(channels, noise_sigma)
     with torch.random.fork_rng(devices=[]):                              # the initial weights are a function of `seed` only
         torch.manual_seed(seed); model = STBN(model_cfg)
