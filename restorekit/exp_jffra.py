@@ -5,20 +5,26 @@
 # %% ../nbs/23_exp_jffra.ipynb #5f73a86c
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .core import ConfigError, code_version
 from .data import RestorationDataset
+from .evaluation import RunClock, table_eval_seed
 from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs
 from .layers import evaluation_mode
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
-from .warp import flow_to_color, resize_flow
+from .warp import flow_to_color, resize_flow, warp
 
 # %% auto #0
-__all__ = ['evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'show_flow_trace']
+__all__ = ['BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'show_flow_trace', 't5_eval_windows',
+           'aligned_average', 'bracket_probe', 'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -102,3 +108,72 @@ def show_flow_trace(stages: list, # `flow_trace_epe` output
         ax.imshow(img); ax.set_title(name, fontsize=8); ax.axis("off")
     fig.suptitle(title, fontsize=9); plt.tight_layout()
     return fig
+
+# %% ../nbs/23_exp_jffra.ipynb #04afeff0
+def t5_eval_windows(knobs: dict, # jffra_t5 notebook parameters: task, n_frames, crop, n_eval, sources, max_translation, noise_sigma
+                   ) -> list: # the windows, dataset items with exact flows
+    "The first `n_eval` windows of jffra_t5's evaluation set (the table's evaluation seed) for synthetic denoising."
+    if knobs["task"] != "denoise": raise ConfigError(f"knobs: the bracket probes denoise, got task={knobs['task']!r}")
+    pool = RestorationDataset("denoise", "eval", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_eval"],
+                              seed=table_eval_seed("jffra_t5"), sources=tuple(knobs["sources"].split(",")),
+                              synthetic_options={"max_translation": knobs["max_translation"]}, sigma=knobs["noise_sigma"])
+    return [pool[i] for i in range(len(pool))]
+
+def aligned_average(item: dict, # a window with exact flows: lq `(T, 3, H, W)`, flow_bwd, flow_fwd `(T-1, 2, H, W)`
+                    frame: int, # t, with 1 <= t <= T-2
+                   ) -> torch.Tensor: # `(3, H, W)`
+    "The plain average of LQ frame t and its two neighbours warped onto it by the exact flows O_{t→t-1}, O_{t→t+1}."
+    lq = item["lq"]
+    if not 1 <= frame <= lq.shape[0] - 2: raise ConfigError(f"frame: expected 1..{lq.shape[0] - 2} (both neighbours inside the window), got {frame}")
+    prev = warp(lq[frame - 1][None], item["flow_bwd"][frame - 1][None])
+    nxt = warp(lq[frame + 1][None], item["flow_fwd"][frame][None])
+    return (prev[0] + lq[frame] + nxt[0]) / 3
+
+def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
+                  seed: int = 0, # training seed
+                  preset: str = "cpu", # the jffra_t5 preset whose knobs are the starting point
+                  per_frame_features: bool = False, # JFFRAConfig.per_frame_features
+                  **changes, # knobs changed from the preset's, e.g. iters=480, noise_sigma=43.3
+                 ) -> dict: # the knobs, psnr and psnr_input on the evaluation windows, loss, CPU and wall time
+    "Train one jffra_t5 row as the table's notebook does, with changed knobs, and score it on the table's windows."
+    from restorekit.registry import get_table
+    clock = RunClock(); tab = get_table("jffra_t5")
+    knobs = {**tab.presets[preset], **changes}
+    overrides = tab.variant(row).overrides
+    refines = overrides.get("flow_refinement", JFFRAConfig.flow_refinement)
+    cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
+                         "position_bias": knobs["position_bias"], "flow_loss_weight": knobs["flow_loss_weight"] if refines else 0.0,
+                         "per_frame_features": per_frame_features, **overrides})
+    windows = t5_eval_windows(knobs)
+    synthetic_options = {"max_translation": knobs["max_translation"]}
+    result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
+                            n_train=knobs["n_train"], n_eval=1, lr=knobs["lr"], seed=seed, sources=tuple(knobs["sources"].split(",")),
+                            synthetic_options=synthetic_options, sigma=knobs["noise_sigma"])
+    model = result.model
+    inner = range(1, knobs["n_frames"] - 1)
+    on_inner = lambda clip, hq: sum(float(psnr(clip[t:t + 1], hq[t:t + 1])) for t in inner) / len(inner)
+    with evaluation_mode(model), torch.no_grad():
+        out = [model(w["lq"][None], **jffra_flow_inputs(model, torch.utils.data.default_collate([w])))[0].clamp(0, 1) for w in windows]
+    return {"row": row, "seed": seed, "preset": preset, "per_frame_features": per_frame_features, "changes": changes,
+            "psnr": sum(on_inner(o, w["hq"]) for o, w in zip(out, windows)) / len(windows),
+            "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows),
+            "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
+
+def write_bracket_probes(path, # the JSON file to write
+                         probes: list, # keyword arguments of `bracket_probe`, one dict per probe
+                        ) -> dict: # what was written: code_version and the probes' results
+    "Run `bracket_probe` for every entry of `probes`, rewriting `path` after each so a stopped study keeps its results."
+    record = {"code_version": code_version(), "table": "jffra_t5", "probes": []}
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    for kwargs in probes:
+        record["probes"].append(bracket_probe(**kwargs))
+        path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return record
+
+BRACKET_PROBES = [                                      # the study committed as results/jffra_t5_brackets/cpu.json (seed 0)
+    dict(row="no_neighbours"), dict(row="exact_flow"),                                            # the brackets as the table trains them
+    dict(row="no_neighbours", per_frame_features=True), dict(row="exact_flow", per_frame_features=True),
+    dict(row="no_neighbours", noise_sigma=75.0 / 3 ** 0.5),                                       # σ/√3 of the preset's σ = 75: perfect fusion
+    dict(row="no_neighbours", per_frame_features=True, noise_sigma=75.0 / 3 ** 0.5),
+    dict(row="no_neighbours", per_frame_features=True, iters=480), dict(row="exact_flow", per_frame_features=True, iters=480),
+    dict(row="no_neighbours", per_frame_features=True, lr=5e-3), dict(row="exact_flow", per_frame_features=True, lr=5e-3)]

@@ -51,6 +51,7 @@ class JFFRAConfig(ModelConfig):
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
     position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
     flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
+    per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
 
     choices = {"alignment": ALIGNMENTS, "task": tuple(TASKS)}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
@@ -107,10 +108,12 @@ class TemporalContext(nn.Module):
     "3D convolutions over a 3-frame stack: `(B, 3, C_in, H, W) -> (B, 3, C, H, W)`."
     def __init__(self, in_channels: int, # image channels
                  channels: int, # output feature width C
+                 temporal: bool = True, # 3×3×3 kernels (Section 3.2); False: 1×3×3, each frame's features from that frame alone
                 ):
         super().__init__()
-        self.conv1 = nn.Conv3d(in_channels, channels, 3, padding=1)
-        self.conv2 = nn.Conv3d(channels, channels, 3, padding=1)
+        kernel, padding = (3, 1) if temporal else ((1, 3, 3), (0, 1, 1))
+        self.conv1 = nn.Conv3d(in_channels, channels, kernel, padding=padding)
+        self.conv2 = nn.Conv3d(channels, channels, kernel, padding=padding)
 
     def forward(self, frames):
         x = frames.transpose(1, 2)                         # (B, C_in, T, H, W): Conv3d's layout
@@ -261,7 +264,7 @@ class JFFRA(nn.Module):
         self.cfg = cfg = cfg or JFFRAConfig()
         c, n = cfg.channels, cfg.levels
         make = lambda: JFFRBlock(c, cfg.alignment, cfg.flow_refinement, cfg.window_size, cfg.radius, cfg.heads, cfg.position_bias)
-        self.context = TemporalContext(cfg.in_channels, c)
+        self.context = TemporalContext(cfg.in_channels, c, temporal=not cfg.per_frame_features)
         self.encoder = nn.ModuleList([make() for _ in range(n)])
         self.down = nn.ModuleList([nn.Conv2d(c, c, 3, stride=2, padding=1) for _ in range(n - 1)])
         self.up = nn.ModuleList([nn.ConvTranspose2d(c, c, 2, stride=2) for _ in range(n - 1)])
