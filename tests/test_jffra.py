@@ -197,3 +197,20 @@ def test_table5_brackets_no_neighbours_and_exact_flow():
     torch.testing.assert_close(exact_flows(batch)[1][:, :-1], batch["flow_fwd"].float())
     loss, logs = jffra_batch_loss(upper, batch)
     assert torch.isfinite(loss) and set(logs) == {"l1", "temporal"}
+
+
+def test_per_frame_features_align_exactly_where_3d_features_do_not():
+    "With per_frame_features the flow aligns a shifted copy's features onto the centre's; the 3D front end mixes the frames first."
+    torch.manual_seed(0)
+    centre = torch.rand(1, 3, 24, 24)
+    frames = torch.stack([torch.roll(centre, 3, -1), centre, torch.roll(centre, -3, -1)], 1)   # prev(p) = centre(p - 3), next(p) = centre(p + 3)
+    flow_to_prev = torch.tensor([3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 24, 24)               # O_{t→t-1}: sample prev at p + 3
+    interior = (..., slice(6, -6), slice(6, -6))                                                 # away from the borders and the roll's seam
+    for per_frame in (True, False):
+        net = JFFRA(JFFRAConfig(channels=8, radius=1, flow_refinement=False, flow_source="exact", per_frame_features=per_frame))
+        with torch.no_grad():
+            f_prev, f_t, _ = net.context(frames).unbind(1)
+            err = (rk.warp(f_prev, flow_to_prev) - f_t)[interior].abs().max()
+        assert (err < 1e-5) if per_frame else (err > 1e-2), (per_frame, float(err))
+    assert sum(p.numel() for p in JFFRA(JFFRAConfig(channels=8, per_frame_features=True)).context.parameters()) < \
+           sum(p.numel() for p in JFFRA(JFFRAConfig(channels=8)).context.parameters())
