@@ -159,14 +159,19 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
             "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows),
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
 
-def write_bracket_probes(path, # the JSON file to write
+def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
+    return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
+
+def write_bracket_probes(path, # the JSON file to write (probes it already holds are kept, not rerun)
                          probes: list, # keyword arguments of `bracket_probe`, one dict per probe
-                        ) -> dict: # what was written: code_version and the probes' results
-    "Run `bracket_probe` for every entry of `probes`, rewriting `path` after each so a stopped study keeps its results."
-    record = {"code_version": code_version(), "table": "jffra_t5", "probes": []}
+                        ) -> dict: # what was written: every probe's result with the code version that measured it
+    "Run `bracket_probe` for every entry of `probes` that `path` does not hold yet, rewriting `path` after each (a stopped study resumes)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    held = json.loads(path.read_text())["probes"] if path.exists() else []
+    done = {_probe_key(p["row"], p["seed"], p["preset"], p["per_frame_features"], **p["changes"]): p for p in held}
+    record = {"table": "jffra_t5", "probes": []}
     for kwargs in probes:
-        record["probes"].append(bracket_probe(**kwargs))
+        record["probes"].append(done.get(_probe_key(**kwargs)) or {**bracket_probe(**kwargs), "code_version": code_version()})
         path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
@@ -176,4 +181,6 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="no_neighbours", noise_sigma=75.0 / 3 ** 0.5),                                       # σ/√3 of the preset's σ = 75: perfect fusion
     dict(row="no_neighbours", per_frame_features=True, noise_sigma=75.0 / 3 ** 0.5),
     dict(row="no_neighbours", per_frame_features=True, iters=480), dict(row="exact_flow", per_frame_features=True, iters=480),
-    dict(row="no_neighbours", per_frame_features=True, lr=5e-3), dict(row="exact_flow", per_frame_features=True, lr=5e-3)]
+    dict(row="no_neighbours", per_frame_features=True, lr=5e-3), dict(row="exact_flow", per_frame_features=True, lr=5e-3),
+    dict(row="no_neighbours", per_frame_features=True, noise_sigma=100.0), dict(row="exact_flow", per_frame_features=True, noise_sigma=100.0),
+    dict(row="no_neighbours", per_frame_features=True, channels=32), dict(row="exact_flow", per_frame_features=True, channels=32)]
