@@ -131,7 +131,7 @@ class FlowHead(nn.Module):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
     def forward(self, cv, f_ref, f_warped):
-        x = torch.cat([cv, f_ref, f_warped], 1).contiguous(memory_format=torch.channels_last)  # oneDNN runs these narrow convs faster channels-last
+        x = torch.cat([t.contiguous(memory_format=torch.channels_last) for t in (cv, f_ref, f_warped)], 1)  # oneDNN runs these narrow convs faster channels-last
         x = F.leaky_relu(self.conv1(x), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
 
