@@ -11,7 +11,9 @@ frames). JFFRA and S2SVR get zero flows as arguments, so OpenCV's DIS flow is no
 estimate their flows with their own networks, which are counted. FLOPs are counted once per size by
 `torch.utils.flop_counter` (convolutions, matrix products and attention; element-wise work is not counted, so a
 model whose time goes into element-wise passes scores low). Peak = FLOP/s of a 64 -> 64 3×3 convolution on one
-128² map, measured in the same run with the same threads. Time = median wall-clock of `--repeats` forwards.
+128² map, measured in the same run with the same threads and the same clock. Time = median of `--repeats` forwards
+on the process CPU clock (`time.process_time`, all threads together; default), which other jobs on a shared machine
+do not inflate as they do the wall clock, or on the wall clock with `--clock wall`.
 Share = (FLOPs / time) / peak. µs per pixel = time / (frames · size²), flat if the cost scales with the pixels.
 """
 from __future__ import annotations
@@ -32,10 +34,12 @@ def main(argv=None) -> None:
     p.add_argument("--models", nargs="+", help="only these models (default: all)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--repeats", type=int, default=3, help="timed forwards per (model, size); the median is reported")
+    p.add_argument("--clock", choices=["cpu", "wall"], default="cpu", help="process CPU time (all threads) or wall-clock time")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    peak = conv_peak()
-    print(f"model inference benchmark: torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats}; "
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    peak = conv_peak(clock=clock)
+    print(f"model inference benchmark: torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} on the {args.clock} clock; "
           f"64->64 3x3 convolution peak {peak / 1e9:.1f} GFLOP/s; load average {os.getloadavg()[0]:.1f}")
     print(f"{'model':>6} {'size':>5} | {'GFLOP':>7} {'ms':>8} {'GFLOP/s':>8} {'share':>6} {'µs/pixel':>9}")
     for name, (model, inputs) in inference_models().items():
@@ -46,11 +50,11 @@ def main(argv=None) -> None:
                 flops = count_flops(lambda: model(*x))
                 times = []
                 for _ in range(args.repeats):
-                    start = time.perf_counter(); model(*x); times.append(time.perf_counter() - start)
+                    start = clock(); model(*x); times.append(clock() - start)
             t = statistics.median(times); frames = x[0].shape[1]
             print(f"{name:>6} {size:>5} | {flops / 1e9:7.2f} {t * 1e3:8.1f} {flops / t / 1e9:8.1f} {flops / t / peak:5.0%} "
                   f"{t / (frames * size * size) * 1e6:9.2f}", flush=True)
-    print(f"peak re-measured at the end: {conv_peak() / 1e9:.1f} GFLOP/s; load average {os.getloadavg()[0]:.1f}")
+    print(f"peak re-measured at the end: {conv_peak(clock=clock) / 1e9:.1f} GFLOP/s; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -63,11 +63,17 @@ def measure(names, steps: int) -> dict:
     return result
 
 
+_NOTED = set()   # config fields another version lacks, named once
+
 def _in_child(names, steps: int, threads: int, restorekit_dir: str | None) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [restorekit_dir, os.environ.get("PYTHONPATH")])))
+    from workloads import PRESETS_ENV, presets
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [restorekit_dir, os.environ.get("PYTHONPATH")])),
+               **{PRESETS_ENV: json.dumps(presets())})                       # both versions run this version's preset sizes
     cmd = [sys.executable, os.path.abspath(__file__), "--_child", "--steps", str(steps), "--threads", str(threads), "--workloads", *names]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=os.path.dirname(os.path.abspath(__file__)))
     if done.returncode: raise SystemExit(f"child failed:\n{done.stderr[-2000:]}")
+    for note in sorted({line for line in done.stderr.splitlines() if "left out" in line} - _NOTED):
+        print(note, file=sys.stderr); _NOTED.add(note)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -3,9 +3,19 @@
 Each `training_steps()` entry is a closure that runs one optimiser step exactly as the ablation notebooks do
 (forward, the model's loss, backward, gradient clipping at 1.0, Adam) on a fixed batch drawn from
 `RestorationDataset` with the sizes of the model's `cpu` preset in `restorekit.registry` (the full-model row of
-the table named in `MODELS`). Building them takes a few seconds (datasets, models); calling them is what is timed.
+the table named in `MODELS`), the preset's model-config knobs (e.g. JFFRA's `radius`) included. Building them takes a
+few seconds (datasets, models); calling them is what is timed.
+
+Comparing two versions (`bench_ops.py --against`): the parent resolves every preset with its own registry and hands
+it to both children in `$RESTOREKIT_BENCH_PRESETS`, so both versions run the same sizes; a knob the other version's
+config does not have is left out there and named on stderr.
 """
 from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
 
 import torch
 from torch.utils.data import default_collate
@@ -15,15 +25,42 @@ from restorekit.data import RestorationDataset
 from restorekit.registry import get_table
 
 # model -> (ablation table whose cpu preset sizes the step, the table's full-model row)
-MODELS = {"JFFRA": ("jffra_t5", "jffr"), "STBN": ("stbn_t3", "flow_refinement"), "S2SVR": ("s2svr_t5", "s2svr_len5"),
+MODELS = {"JFFRA": ("jffra_t5", "jffr"), "STBN": ("stbn_t3", "flow_refinement"), "S2SVR": ("s2svr_t5", "s2svr"),
           "NCFL": ("ncfl_t5", "feature_attention")}
+CONFIGS = {"JFFRA": ("restorekit.jffra", "JFFRAConfig"), "STBN": ("restorekit.stbn", "STBNConfig"),
+           "S2SVR": ("restorekit.s2svr", "S2SVRConfig"), "NCFL": ("restorekit.ncfl", "NCFLConfig")}
+PRESETS_ENV = "RESTOREKIT_BENCH_PRESETS"
 
+def _defaults(model: str, knobs: dict) -> dict:
+    "Config values the workload sets where the preset has none (the task; NCFL's inner widths: half the channels)."
+    half = max(4, knobs["channels"] // 2)
+    return {"JFFRA": {"task": "deblur"}, "S2SVR": {"task": "sr"}, "STBN": {},
+            "NCFL": {"latent_channels": half, "mvr_channels": half, "attention_channels": half}}[model]
+
+def presets() -> dict:
+    "{model: (cpu preset knobs, model config values)} from this process's registry: the knobs that are config fields, then the row's overrides."
+    import importlib
+    out = {}
+    for model, (table, row) in MODELS.items():
+        tab = get_table(table); knobs = tab.preset("cpu")
+        cls = getattr(importlib.import_module(CONFIGS[model][0]), CONFIGS[model][1])
+        known = {f.name for f in dataclasses.fields(cls)} | set(getattr(cls, "renamed", {}))
+        out[model] = (knobs, {**_defaults(model, knobs), **{k: v for k, v in knobs.items() if k in known}, **tab.variant(row).overrides})
+    return out
 
 def preset(model: str) -> tuple[dict, dict]:
-    "The `cpu` preset's knobs and the full-model row's config overrides for `model`."
-    table, row = MODELS[model]
-    tab = get_table(table)
-    return tab.preset("cpu"), dict(tab.variant(row).overrides)
+    "`presets()[model]`, or the parent's from `PRESETS_ENV` when set."
+    given = os.environ.get(PRESETS_ENV)
+    return tuple(json.loads(given)[model]) if given else presets()[model]
+
+def _config(cls, values: dict, **fixed):
+    "`cls` built from `values` and `fixed`; a field this version's `cls` does not have is left out and named on stderr."
+    known = {f.name for f in dataclasses.fields(cls)} | set(getattr(cls, "renamed", {}))
+    wanted = {**values, **fixed}
+    dropped = sorted(set(wanted) - known)
+    if dropped: print(f"{cls.__name__} of {sys.modules[cls.__module__].__file__} has no field(s) {dropped}: left out", file=sys.stderr)
+    kept = {k: v for k, v in wanted.items() if k in known}
+    return cls.from_dict(kept) if hasattr(cls, "from_dict") else cls(**kept)
 
 
 def _batch(task: str, knobs: dict, sources=("synthetic",), **kwargs) -> dict:
@@ -46,20 +83,26 @@ def _optimiser_step(model: torch.nn.Module, loss_fn):
     return step
 
 
+def _degradation(knobs: dict, task: str) -> dict:
+    "The dataset's degradation options of the preset: σ for denoising."
+    return {"sigma": knobs["noise_sigma"]} if task == "denoise" and "noise_sigma" in knobs else {}
+
+
 def jffra_step():
     from restorekit.jffra import JFFRA, JFFRAConfig, jffra_batch_loss
-    knobs, overrides = preset("JFFRA")
+    knobs, values = preset("JFFRA")
     torch.manual_seed(0)
-    model = JFFRA(JFFRAConfig(task="deblur", channels=knobs["channels"], **overrides)).train()
-    batch = _batch("deblur", knobs, synthetic_options={"max_translation": knobs["max_translation"]})
+    model = JFFRA(_config(JFFRAConfig, values)).train()
+    synthetic = {"max_translation": knobs["max_translation"]} if "max_translation" in knobs else None
+    batch = _batch(model.cfg.task, knobs, synthetic_options=synthetic, **_degradation(knobs, model.cfg.task))
     return _optimiser_step(model, lambda: jffra_batch_loss(model, batch)[0])
 
 
 def stbn_step(distill: bool = False):
     from restorekit.stbn import STBN, STBNConfig, frozen_copy, stbn_loss
-    knobs, overrides = preset("STBN")
+    knobs, values = preset("STBN")
     torch.manual_seed(0)
-    model = STBN(STBNConfig(channels=knobs["channels"], noise_sigma=knobs["noise_sigma"], distill_warmup=0, **overrides)).train()
+    model = STBN(_config(STBNConfig, values, distill_warmup=0)).train()
     clip = _batch("denoise", knobs, sigma=knobs["noise_sigma"])["lq"]
     teacher = frozen_copy(model) if distill else None
     return _optimiser_step(model, lambda: stbn_loss(model, clip, 1, teacher)["loss"])
@@ -67,21 +110,18 @@ def stbn_step(distill: bool = False):
 
 def s2svr_step():
     from restorekit.s2svr import S2SVRConfig, build_model, s2svr_loss
-    knobs, overrides = preset("S2SVR")
+    knobs, values = preset("S2SVR")
     torch.manual_seed(0)
-    model = build_model(S2SVRConfig(task="sr", scale=knobs["scale"], channels=knobs["channels"], **overrides)).train()
-    batch = _batch("sr", knobs)
+    model = build_model(_config(S2SVRConfig, values)).train()
+    batch = _batch(model.cfg.task, knobs, **_degradation(knobs, model.cfg.task))
     return _optimiser_step(model, lambda: s2svr_loss(model, batch)[0])
 
 
 def ncfl_step():
     from restorekit.ncfl import NCFL, NCFLConfig, ncfl_loss
-    knobs, overrides = preset("NCFL")
-    half = max(4, knobs["channels"] // 2)
+    knobs, values = preset("NCFL")
     torch.manual_seed(0)
-    cfg = NCFLConfig.from_dict({"channels": knobs["channels"], "latent_channels": half, "mvr_channels": half,
-                                "attention_channels": half, **overrides})
-    model = NCFL(cfg).train()
+    model = NCFL(_config(NCFLConfig, values)).train()
     batch = _batch("denoise", knobs, sigma=knobs["noise_sigma"])
     return _optimiser_step(model, lambda: ncfl_loss(model, batch)[0])
 
@@ -110,7 +150,7 @@ def workloads(names=None) -> dict:
 
 
 def inference_models() -> dict:
-    "Name -> (model in eval mode at its `cpu` preset's width, inputs(size) -> forward arguments for `size`² output frames)."
+    "Name -> (model in eval mode at its `cpu` preset's config, inputs(size) -> forward arguments for `size`² output frames)."
     from restorekit.jffra import JFFRA, JFFRAConfig
     from restorekit.ncfl import NCFL, NCFLConfig
     from restorekit.s2svr import S2SVRConfig, build_model
@@ -118,35 +158,32 @@ def inference_models() -> dict:
     g = torch.Generator().manual_seed(0)
     clip = lambda t, size: torch.rand(1, t, 3, size, size, generator=g)
     models = {}
-    knobs, overrides = preset("JFFRA")
-    jffra = JFFRA(JFFRAConfig(task="deblur", channels=knobs["channels"], **overrides))
+    knobs, values = preset("JFFRA")
+    jffra = JFFRA(_config(JFFRAConfig, values))
     zero_flows = lambda t, size: (torch.zeros(1, t, 2, size, size),) * 2        # given flows: no OpenCV DIS inside the timing
     models["JFFRA"] = (jffra, lambda size, t=knobs["n_frames"]: (clip(t, size), *zero_flows(t, size)))
-    knobs, overrides = preset("STBN")
-    models["STBN"] = (STBN(STBNConfig(channels=knobs["channels"], noise_sigma=knobs["noise_sigma"], **overrides)),
-                      lambda size, t=knobs["n_frames"]: (clip(t, size),))
-    knobs, overrides = preset("S2SVR")
-    s = knobs["scale"]
-    models["S2SVR"] = (build_model(S2SVRConfig(task="sr", scale=s, channels=knobs["channels"], **overrides)),
-                       lambda size, t=knobs["n_frames"]: (clip(t, size // s), [torch.zeros(1, 2, size // s, size // s)] * (t - 1)))
-    knobs, overrides = preset("NCFL")
-    half = max(4, knobs["channels"] // 2)
-    models["NCFL"] = (NCFL(NCFLConfig.from_dict({"channels": knobs["channels"], "latent_channels": half, "mvr_channels": half,
-                                                 "attention_channels": half, **overrides})),
+    knobs, values = preset("STBN")
+    models["STBN"] = (STBN(_config(STBNConfig, values)), lambda size, t=knobs["n_frames"]: (clip(t, size),))
+    knobs, values = preset("S2SVR")
+    s2svr = build_model(_config(S2SVRConfig, values)); s = s2svr.cfg.scale
+    models["S2SVR"] = (s2svr, lambda size, t=knobs["n_frames"]: (clip(t, size // s), [torch.zeros(1, 2, size // s, size // s)] * (t - 1)))
+    knobs, values = preset("NCFL")
+    models["NCFL"] = (NCFL(_config(NCFLConfig, values)),
                       lambda size, t=knobs["n_frames"]: (clip(t, size),))
     return {name: (model.eval(), inputs) for name, (model, inputs) in models.items()}
 
 
-def conv_peak(repeats: int = 7, size: int = 128) -> float:
-    "FLOP/s of a 64 -> 64 3×3 convolution on one `size`² map (inference), median of `repeats`: the machine's practical peak."
+def conv_peak(repeats: int = 7, size: int = 128, clock=None) -> float:
+    "FLOP/s of a 64 -> 64 3×3 convolution on one `size`² map (inference), median of `repeats` timed by `clock` (default wall-clock): the machine's practical peak."
     import statistics, time
+    clock = clock or time.perf_counter
     conv = torch.nn.Conv2d(64, 64, 3, padding=1).eval()
     x = torch.randn(1, 64, size, size)
     flops = 2 * 64 * 64 * 9 * size * size
     with torch.no_grad():
         conv(x); times = []
         for _ in range(repeats):
-            start = time.perf_counter(); conv(x); times.append(time.perf_counter() - start)
+            start = clock(); conv(x); times.append(clock() - start)
     return flops / statistics.median(times)
 
 

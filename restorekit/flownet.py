@@ -57,7 +57,7 @@ class PyramidFlowNet(nn.Module):
             r, o = level.chunk(2)
             flow = torch.zeros_like(r[:, :2]) if flow is None else resize_flow(flow, r.shape[-2:])
             features = torch.cat([(r - 0.5) / 0.25, (warp(o, flow) - 0.5) / 0.25, flow], 1)
-            flow = flow + net(features)
+            flow = flow + net(features.contiguous(memory_format=torch.channels_last))   # oneDNN: narrow 5×5 convs run faster channels-last
             out.append((r, o, flow))
         return out
 

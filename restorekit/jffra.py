@@ -134,7 +134,8 @@ class FlowHead(nn.Module):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
     def forward(self, cv, f_ref, f_warped):
-        x = F.leaky_relu(self.conv1(torch.cat([cv, f_ref, f_warped], 1)), 0.1)
+        x = torch.cat([t.contiguous(memory_format=torch.channels_last) for t in (cv, f_ref, f_warped)], 1)  # oneDNN runs these narrow convs faster channels-last
+        x = F.leaky_relu(self.conv1(x), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
 
 def refine_flow(head: FlowHead, # the flow head
@@ -179,7 +180,10 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
     qt, kt, vt = (split(window_partition(t, window_size)) for t in (q, k, v))
     if bias is not None and tuple(bias.shape) != (heads, qt.shape[-2], kt.shape[-2]):
         raise ShapeError(f"bias: expected shape {(heads, qt.shape[-2], kt.shape[-2])} (heads, query tokens, key tokens), got {tuple(bias.shape)}")
-    out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=None if bias is None else bias.to(qt.dtype))
+    if bias is None: out = F.scaled_dot_product_attention(qt, kt, vt)
+    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out, faster
+        logits = torch.matmul(qt, kt.transpose(-1, -2)).mul_(qt.shape[-1] ** -0.5).add_(bias.to(qt.dtype))
+        out = torch.softmax(logits, -1).matmul(vt)
     return window_reverse(out.transpose(1, 2).reshape(out.shape[0], -1, c), window_size, h, w)
 
 class RelativePositionBias(nn.Module):
