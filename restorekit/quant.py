@@ -141,6 +141,7 @@ class LatentPrior(NamedTuple):
     q: torch.Tensor
 
 def _inv_softplus(y: float) -> float: return y + math.log(-math.expm1(-y))
+def _logit(p: float) -> float: return math.log(p / (1 - p))
 
 class PriorModel(nn.Module):
     "Predict (μ, σ, q) per position and channel of a latent `(B, latent_channels, h, w)` from a context `(B, in_channels, h·2^downsample, w·2^downsample)`."
@@ -152,9 +153,12 @@ class PriorModel(nn.Module):
                  q_min: float = 0.01, # lower bound on the predicted q
                  sigma_init: float = 1.0, # σ at initialisation
                  q_init: float = 1.0, # q at initialisation
+                 q_max: float | None = None, # upper bound on the predicted q (None: unbounded above)
                 ):
         super().__init__()
-        self.latent_channels, self.sigma_min, self.q_min = latent_channels, sigma_min, q_min
+        if q_max is not None and not 0 < q_min < q_init < q_max:
+            raise ConfigError(f"q_max: expected 0 < q_min < q_init < q_max, got q_min={q_min}, q_init={q_init}, q_max={q_max}")
+        self.latent_channels, self.sigma_min, self.q_min, self.q_max = latent_channels, sigma_min, q_min, q_max
         layers, ch = [], in_channels
         for _ in range(downsample):
             layers += [nn.Conv2d(ch, hidden, 3, stride=2, padding=1), nn.LeakyReLU(0.1)]; ch = hidden
@@ -166,12 +170,15 @@ class PriorModel(nn.Module):
             head.weight.mul_(0.1)
             head.bias.zero_()
             head.bias[latent_channels:2 * latent_channels] = _inv_softplus(sigma_init - sigma_min)
-            head.bias[2 * latent_channels:] = _inv_softplus(q_init - q_min)
+            head.bias[2 * latent_channels:] = (_inv_softplus(q_init - q_min) if q_max is None else
+                                               _logit(math.log(q_init / q_min) / math.log(q_max / q_min)))
 
     def forward(self, context: torch.Tensor) -> LatentPrior:
         check_frames(context, "context", finite=False)
         mu, s, q = self.net(context).chunk(3, dim=1)
-        return LatentPrior(mu, self.sigma_min + F.softplus(s), self.q_min + F.softplus(q))
+        q = (self.q_min + F.softplus(q) if self.q_max is None else                       # q in [q_min, ∞), or
+             self.q_min * (self.q_max / self.q_min) ** torch.sigmoid(q))                  # log q spans [log q_min, log q_max]
+        return LatentPrior(mu, self.sigma_min + F.softplus(s), q)
 
 # %% ../nbs/50_quant.ipynb #0bd5d514
 class FactorizedPrior(nn.Module):
@@ -227,6 +234,7 @@ class NeuralCompression(nn.Module):
                  q_init: float = 1.0, # the prior's q at initialisation
                  sigma_min: float = 0.01, # lower bound on the prior's σ: an element in its centre bin costs at least −log₂(1 − e^(−q/2σ_min)) bits
                  q_min: float = 0.01, # lower bound on the prior's q
+                 q_max: float | None = None, # upper bound on the prior's q (None: unbounded above)
                  hyper_sigma_init: float = 1.0, # scale of the hyper-latent's factorized density at initialisation (its step is 1)
                 ):
         super().__init__()
@@ -258,7 +266,7 @@ class NeuralCompression(nn.Module):
             for _ in range(downsample): ctx += [nn.Conv2d(ch, hidden, 3, stride=2, padding=1), act()]; ch = hidden
             self.context_encoder = nn.Sequential(*ctx, nn.Conv2d(ch, hidden, 3, padding=1), act())
         self.prior = PriorModel(hidden * (2 if context_channels else 1), latent_channels, hidden, 0, sigma_min=sigma_min, q_min=q_min,
-                                sigma_init=sigma_init, q_init=q_init)
+                                sigma_init=sigma_init, q_init=q_init, q_max=q_max)
 
     def _check_context(self, context, like):
         if self.context_encoder is None and context is not None:
