@@ -64,13 +64,16 @@ class Run:
     params: dict # every parameter the notebook received except `output`
     notebook: str | None # the executed notebook (relative to the store's root in the file, absolute once read)
     record: dict | None # the run's whole JSON record (done runs)
+    row_hash: str | None = None # hash of the registry row (its overrides and data) the run was planned with; None in older records
 
     @property
     def key(self) -> tuple: return (self.table, self.variant, self.seed, self.preset, self.params_hash)
 
     def line(self) -> str:
-        "The run as one line of JSON, fields in declaration order."
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":"), ensure_ascii=False)
+        "The run as one line of JSON, fields in declaration order (`row_hash` left out when unknown, so older lines stay as written)."
+        fields = dataclasses.asdict(self)
+        if fields["row_hash"] is None: del fields["row_hash"]
+        return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
 _FIELDS = [f.name for f in dataclasses.fields(Run)]
 _REQUIRED = ("table", "variant", "seed", "preset", "params_hash", "status", "params")
@@ -167,24 +170,25 @@ class ResultsStore:
             with open(path, "a", encoding="utf-8") as f:
                 f.write(run.line() + "\n"); f.flush(); os.fsync(f.fileno())
 
-    def start(self, key: tuple, params: dict, code_version: str = "", notebook=None):
+    def start(self, key: tuple, params: dict, code_version: str = "", notebook=None, row_hash: str | None = None):
         "Append that run `key` is running."
-        self._append(key, status="running", params=params, code_version=code_version, started=time.time(), notebook=notebook)
+        self._append(key, status="running", params=params, code_version=code_version, started=time.time(), notebook=notebook,
+                     row_hash=row_hash)
 
     def finish(self, key: tuple, params: dict, record: dict, wall_time: float, cpu_time: float | None = None,
-               code_version: str = "", notebook=None):
+               code_version: str = "", notebook=None, row_hash: str | None = None):
         "Append run `key` as done with its record (metrics and evaluation-set hash are read from it)."
         now = time.time()
         self._append(key, status="done", params=params, record=record, metrics=record["metrics"],
                      eval_hash=(record.get("eval_set") or {}).get("hash"), wall_time=wall_time, cpu_time=cpu_time,
-                     code_version=code_version, started=now - wall_time, finished=now, notebook=notebook)
+                     code_version=code_version, started=now - wall_time, finished=now, notebook=notebook, row_hash=row_hash)
 
     def fail(self, key: tuple, params: dict, error: str, wall_time: float, cpu_time: float | None = None,
-             code_version: str = "", notebook=None):
+             code_version: str = "", notebook=None, row_hash: str | None = None):
         "Append run `key` as failed with its error text."
         now = time.time()
         self._append(key, status="failed", params=params, error=error, wall_time=wall_time, cpu_time=cpu_time,
-                     code_version=code_version, started=now - wall_time, finished=now, notebook=notebook)
+                     code_version=code_version, started=now - wall_time, finished=now, notebook=notebook, row_hash=row_hash)
 
     def close(self):
         "Compact the files this writer touched and release the writer lock."

@@ -32,10 +32,10 @@ from .core import code_version
 
 # %% auto #0
 __all__ = ['RESERVED_PARAMETERS', 'TIMING_KEYS', 'KNOB_RANGES', 'ALPHA', 'CPU_BUDGET', 'RecordError', 'library_versions',
-           'write_record', 'reproducible_part', 'RunSpec', 'notebook_parameters', 'check_knobs', 'plan_sweep',
-           'clean_stale_run_folders', 'kernel_environment', 'execute_run', 'SweepResult', 'committed_reference',
-           'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts', 'RenderedTable', 'render_table', 'render_tables',
-           'stale_reason', 'check_results']
+           'write_record', 'reproducible_part', 'RunSpec', 'row_hash', 'notebook_parameters', 'check_knobs',
+           'plan_sweep', 'clean_stale_run_folders', 'kernel_environment', 'execute_run', 'SweepResult',
+           'committed_reference', 'run_sweep', 'StepTest', 'step_effect', 'holm_verdicts', 'RenderedTable',
+           'render_table', 'render_tables', 'stale_reason', 'check_results']
 
 # %% ../nbs/13_sweep.ipynb #9cb46c25
 RESERVED_PARAMETERS = ("table", "variant", "seed", "preset", "output")
@@ -107,6 +107,7 @@ class RunSpec:
     parameters: dict # everything passed to the notebook except `output`
     notebook: Path # the ablation notebook to execute
     run_dir: Path # where the executed notebook, record and model are kept
+    row_hash: str | None = None # `row_hash` of the registry row: a stored run of the same key but another row hash runs again
 
     @property
     def key(self) -> tuple: return (self.table, self.variant, self.seed, self.preset, self.params_hash)
@@ -116,6 +117,13 @@ class RunSpec:
     def out_record(self) -> Path: return self.run_dir / f"seed{self.seed}.json"
     @property
     def out_model(self) -> Path: return self.run_dir / f"seed{self.seed}.pt"
+
+
+def row_hash(table: AblationTable, # a registered table
+             variant: str, # one of its rows
+            ) -> str:
+    "Hash of what the registry says about one row (its config overrides and its data): the params hash covers only the preset's knobs."
+    return params_hash({"overrides": table.variant(variant).overrides, "data": table.row_data(variant)})
 
 
 def notebook_parameters(path) -> dict:
@@ -194,8 +202,9 @@ def plan_sweep(table: str, # registered table key
     check_knobs(config, accepted, lambda name: f"parameter {name!r}" + ("" if name in overrides else f" (preset {preset!r} of table {table!r})"))
     phash = params_hash(config)
     base = config_dir(table, preset, phash, out_dir)
+    rhash = {v: row_hash(tab, v) for v in rows}
     return [RunSpec(table, v, s, preset, phash, {"table": table, "variant": v, "seed": s, "preset": preset, **config},
-                    nb, base / v) for s in seeds for v in rows]
+                    nb, base / v, rhash[v]) for s in seeds for v in rows]
 
 # %% ../nbs/13_sweep.ipynb #f5bc95f5
 _RUN_PREFIX = "restorekit-run-"
@@ -303,7 +312,7 @@ def _save(store: ResultsStore, spec: RunSpec, result: dict, version: str):
     "Write a finished run's files, then its line — in that order, so a run marked done always has its files."
     if result["notebook"] is not None: atomic_write_text(spec.out_notebook, result["notebook"])
     nb_path = spec.out_notebook if result["notebook"] is not None else None
-    times = dict(wall_time=result["duration"], cpu_time=result.get("cpu_time"), code_version=version, notebook=nb_path)
+    times = dict(wall_time=result["duration"], cpu_time=result.get("cpu_time"), code_version=version, notebook=nb_path, row_hash=spec.row_hash)
     if result["status"] == "done":
         if result.get("model") is not None: atomic_write_bytes(spec.out_model, result["model"])
         atomic_write_text(spec.out_record, result["record"])
@@ -346,9 +355,14 @@ def run_sweep(table: str, # registered table key
     notebook_text = specs[0].notebook.read_text()
     result = SweepResult()
     with ResultsStore(out_dir, writer=True) as store:
-        done = {r.key for r in store.runs(table=table, preset=preset, params_hash=specs[0].params_hash, status="done")}
+        done = {r.key: r for r in store.runs(table=table, preset=preset, params_hash=specs[0].params_hash, status="done")}
         pending = []
-        for spec in specs: (result.skipped if spec.key in done else pending).append(spec)
+        for spec in specs:
+            stored = done.get(spec.key)
+            if stored is not None and stored.row_hash not in (None, spec.row_hash):   # the registry changed this row since it ran
+                log(f"{spec.variant} seed {spec.seed}: the registry's row changed since it ran (row hash {stored.row_hash[:8]} -> {spec.row_hash[:8]}); running it again")
+                stored = None
+            (result.skipped if stored is not None else pending).append(spec)
         log(f"{table} · preset {preset} · {len(specs)} runs: {len(result.skipped)} already done, {len(pending)} to run")
         version = code_version()
 
@@ -360,7 +374,7 @@ def run_sweep(table: str, # registered table key
             log(f"[{i}/{len(pending)}] {spec.variant} seed {spec.seed}: {state} in {res['duration']:.1f} s{cpu}")
 
         def run_local(spec):
-            store.start(spec.key, spec.parameters, version, spec.out_notebook)
+            store.start(spec.key, spec.parameters, version, spec.out_notebook, spec.row_hash)
             return execute_run(notebook_text, spec.parameters, tab.columns, threads=threads)
 
         if executor == "dask":
@@ -775,6 +789,13 @@ def check_results(root=None, # the committed results (default `results_dir()`)
                 diff = sorted(k for k in set(knobs) | set(preset) if knobs.get(k) != preset.get(k))
                 problems.append(f"{folder}: {r.variant} seed {r.seed} ran with {', '.join(f'{k}={knobs.get(k)!r}' for k in diff)}; "
                                 f"the registry's {p} preset says {', '.join(f'{k}={preset.get(k)!r}' for k in diff)}")
+                break
+        for r in runs:
+            if r.row_hash is None or r.variant not in tab.variant_names: continue   # older records carry no row hash
+            if r.row_hash != row_hash(tab, r.variant):
+                problems.append(f"{folder}: {r.variant} seed {r.seed} ran with another configuration of row {r.variant!r} than the "
+                                f"registry's (its overrides or data changed since); `restorekit ablate {t} --preset {p} --variant "
+                                f"{r.variant}` with this --out runs it again")
                 break
         rendered = render_table(store, t, p, h, reference=None if p == "cpu" else committed_reference(t, root))
         for name, text in (("table.md", rendered.markdown()), ("table.csv", rendered.csv())):
