@@ -21,15 +21,15 @@ from torch.utils.data import Dataset
 from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, check_clip, make_generator
 from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
                               non_negative_int, number_arg, positive_int, same_file)
-from .stbn import STBN, STBNConfig, gaussian_nll_loss, self_supervised_l2_loss
+from .stbn import STBN, STBNConfig, self_supervised_loss
 from .train import TrainConfig, load_checkpoint, train
 from .checkpoint import load_model, save_model
 from .video import VIDEO_CONTAINERS, VideoWriter, iter_video, video_info
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'SHOT_CUT', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss', 'denoise_chunks',
-           'clipped_noise_mean', 'mean_offset', 'shot_change', 'shot_cuts', 'denoise_windows', 'NoiseLevelError',
-           'DenoiseResult', 'denoise_video', 'add_cli']
+__all__ = ['MIN_SIDE', 'SHOT_CUT', 'PRIOR_PATH', 'estimate_noise_sigma', 'NoisyClipWindows', 'self_supervised_batch_loss',
+           'denoise_chunks', 'clipped_noise_mean', 'mean_offset', 'shot_change', 'shot_cuts', 'dihedral',
+           'denoise_windows', 'NoiseLevelError', 'DenoiseResult', 'load_prior', 'denoise_video', 'add_cli']
 
 # %% ../nbs/42_denoise.ipynb #961253d1
 MIN_SIDE = 16 # smallest frame side `denoise_video` accepts: SRFE's patch lattice and DIS need a few blocks of context
@@ -86,10 +86,10 @@ class NoisyClipWindows(Dataset):
 def self_supervised_batch_loss(model: STBN, # the model being trained
                                batch: dict, # {"noisy": `(B, T, C, H, W)`, optional "flows_t_to_prev"/"flows_t_to_next": `(B, T-1, 2, H, W)`}
                               ) -> tuple: # (loss, {"denoise": loss})
-    "STBN's blind-spot loss on the noisy clip only: Gaussian NLL (loss='nll') or L2 (loss='l2')."
+    "STBN's blind-spot loss on the noisy clip only (`stbn.self_supervised_loss`: Gaussian NLL or L2, by the model's `loss`)."
     noisy = batch["noisy"]
-    mean, log_var = model.prior(noisy, batch.get("flows_t_to_prev"), batch.get("flows_t_to_next"))
-    loss = self_supervised_l2_loss(mean, noisy) if log_var is None else gaussian_nll_loss(mean, log_var, noisy, model.cfg.noise_sigma)
+    mean, spread = model.prior(noisy, batch.get("flows_t_to_prev"), batch.get("flows_t_to_next"))
+    loss = self_supervised_loss(model.cfg.loss, mean, spread, noisy, model.cfg.noise_sigma)
     return loss, {"denoise": loss.detach()}
 
 # %% ../nbs/42_denoise.ipynb #adce1017
@@ -178,6 +178,24 @@ def _shot_segments(segments: list, # noisy clips `(T_i, C, H, W)`
     return [p for p in pieces if p.shape[0] >= window], window
 
 
+# %% ../nbs/42_denoise.ipynb #9b8c7e96
+def dihedral(x: torch.Tensor, # images `(..., H, W)`, or flows `(..., 2, H, W)` in pixels when `flow`
+             k: int, # which symmetry, 0-7: bit 0 flips left-right, bit 1 flips upside down, bit 2 transposes (in that order)
+             flow: bool = False, # x holds flows: their (x, y) vectors turn with the picture
+             inverse: bool = False, # undo symmetry k instead (the same steps in reverse order)
+            ) -> torch.Tensor: # like `x` (H and W swapped when bit 2 is set)
+    "One of the 8 symmetries of the square applied to the last two dimensions (and to flow vectors)."
+    def flip(z, axis):   # axis 0: x (last dim), 1: y; a flow's component along the axis changes sign
+        z = z.flip(-1 - axis)
+        return torch.cat([z[..., :1, :, :] * (-1 if axis == 0 else 1), z[..., 1:, :, :] * (-1 if axis == 1 else 1)], -3) if flow else z
+    def transpose(z):
+        z = z.transpose(-1, -2)
+        return z.flip(-3) if flow else z   # (x, y) -> (y, x)
+    steps = [s for s, on in ((lambda z: flip(z, 0), k & 1), (lambda z: flip(z, 1), k & 2), (transpose, k & 4)) if on]
+    for step in (reversed(steps) if inverse else steps): x = step(x)
+    return x
+
+
 # %% ../nbs/42_denoise.ipynb #b15736ec
 @torch.no_grad()
 def denoise_windows(model: STBN, # trained model (put in eval mode here)
@@ -188,9 +206,11 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
                     noise_sigma: float | None = None, # σ for the posterior mean and the mean match (None: model.cfg.noise_sigma)
                     match_mean: bool = True, # add `mean_offset` to every output frame
                     cut_threshold: float | None = SHOT_CUT, # `shot_change` that starts a new shot (windows stay inside shots); None: no cuts
+                    tta: int = 1, # symmetries of the square averaged over (`dihedral` 0 .. tta-1): 1, 2, 4 or 8
                    ): # generator of denoised CPU chunks `(t, C, H, W)`, same frames in the same order
     "Denoise a stream of frames, each frame as the centre of its own `window`-frame call on reflect-padded frames, inside its shot."
     check_number(window, "window", integer=True, low=1); check_number(pad, "pad", integer=True, low=0)
+    if tta not in (1, 2, 4, 8): raise ValueError(f"tta: expected 1, 2, 4 or 8 symmetries to average over, got {tta!r}")
     model.eval()
     device = device or next(model.parameters()).device
     sigma = model.cfg.noise_sigma if noise_sigma is None else noise_sigma
@@ -204,7 +224,8 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
         held = slice(start - first, start - first + n)
         clip = torch.stack(frames[held])[None].to(device)
         flows = [torch.stack(f[held.start:held.stop - 1])[None].to(device) if n > 1 else None for f in (to_prev, to_next)]
-        out = model(clip, *flows, noise_sigma=sigma)[0, t - start]
+        out = sum(dihedral(model(dihedral(clip, k), *[None if f is None else dihedral(f, k, flow=True) for f in flows],
+                                 noise_sigma=sigma)[0, t - start], k, inverse=True) for k in range(tta)) / tta
         noisy = clip[0, t - start]
         if p: out, noisy = out[..., p:-p, p:-p], noisy[..., p:-p, p:-p]
         if match_mean: out = out + mean_offset(out, noisy, sigma)
@@ -286,9 +307,26 @@ def _check_checkpoint(path: Path, model_cfg: STBNConfig):
         raise CheckpointError(f"checkpoint {str(path)!r} was trained with a different model ({was}); "
                               "use --no-resume (resume=False) or another --checkpoint to start over")
 
+PRIOR_PATH = Path(__import__("restorekit").__file__).parent / "weights" / "denoise_prior.pt" # the shipped starting point (tools/train_denoise_prior.py)
+
+def load_prior(model: STBN, # the model `denoise_video` is about to train (`_model_config`)
+               path=PRIOR_PATH, # the prior's file (written by tools/train_denoise_prior.py)
+              ) -> bool: # True when the weights were loaded; False when the file holds another configuration
+    "Load the trained prior into `model` when it was trained for the same configuration (σ aside, which the weights do not hold)."
+    path = Path(path)
+    if not path.is_file(): raise CheckpointError(f"prior {str(path)!r}: no such file (tools/train_denoise_prior.py writes it)")
+    try: saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e: raise CheckpointError(f"prior {str(path)!r}: not a readable torch file ({e})") from e
+    if not isinstance(saved, dict) or "state_dict" not in saved or "config" not in saved:
+        raise CheckpointError(f"prior {str(path)!r}: expected a dict with 'state_dict' and 'config', as tools/train_denoise_prior.py writes")
+    now = model.cfg.to_dict()
+    if {k: v for k, v in saved["config"].items() if k != "noise_sigma"} != {k: v for k, v in now.items() if k != "noise_sigma"}: return False
+    model.load_state_dict(saved["state_dict"])
+    return True
+
 def _model_config(channels: int, noise_sigma: float) -> STBNConfig:
-    "The STBN `denoise_video` trains: DIS flow, no flow refinement, Gaussian NLL."
-    return STBNConfig(flow_source="dis_medium", flow_refinement=False, loss="nll", noise_sigma=float(noise_sigma), channels=channels)
+    "The STBN `denoise_video` trains: DIS flow, no flow refinement, Gaussian NLL with a full colour covariance."
+    return STBNConfig(flow_source="dis_medium", flow_refinement=False, loss="nll_full", noise_sigma=float(noise_sigma), channels=channels)
 
 def _own_training_state(path: Path, channels: int) -> bool:
     "True when `path` is denoise's own training state: tagged as a denoise run (as every checkpoint of `denoise_video` is), or untagged with this STBN's weights."
@@ -329,6 +367,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   codec: str | None = None, # "ffv1", "h264" or "h265"; None: by the extension of `out_path`
                   callbacks=None, # extra `restorekit.train` callbacks (e.g. to stop early)
                   overwrite: bool = True, # replace existing outputs; False: refuse any that is not this command's own
+                  prior: bool | None = None, # start from the shipped prior (`PRIOR_PATH`); None: when it fits `channels`; False: random weights
                  ) -> DenoiseResult:
     "Train STBN self-supervised on `noisy_path` itself and write the denoised video to `out_path`."
     t_start = time.perf_counter()
@@ -372,19 +411,23 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     model_cfg = _model_config(channels, noise_sigma)
     with torch.random.fork_rng(devices=[]):                              # the initial weights are a function of `seed` only
         torch.manual_seed(seed); model = STBN(model_cfg)
+    prior_loaded = prior is not False and load_prior(model)
+    if prior and not prior_loaded:
+        raise CheckpointError(f"prior {str(PRIOR_PATH)!r}: trained for another configuration than channels={channels}; pass prior=None or False")
     with torch.no_grad():
         flows = [tuple(f[0] for f in model.estimate_flows(s[None])) for s in segments]
     dataset = NoisyClipWindows(segments, flows, window, crop, length=max(steps * batch_size, batch_size), seed=seed)
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
-    tag = {"model": "stbn", "config": model_cfg.to_dict(), "task": "denoise", "preset": "self-supervised", "noise_sigma": float(noise_sigma)}
+    tag = {"model": "stbn", "config": model_cfg.to_dict(), "task": "denoise", "preset": "self-supervised", "noise_sigma": float(noise_sigma),
+           "prior": prior_loaded}
     result = train(model, self_supervised_batch_loss, dataset, train_cfg, ckpt_path=ckpt_path, resume=resume, callbacks=callbacks,
                    ckpt_extra=tag)
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
                      "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop,
-                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad},
+                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad, "prior": prior_loaded},
                preset="self-supervised (restorekit denoise)",
                metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
     t_trained = time.perf_counter()
@@ -398,14 +441,14 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
 def _denoise_command(args) -> int:
     budget = {k: getattr(args, k) for k in ("steps", "crop") if getattr(args, k) is not None} # else denoise_video's defaults
     res = denoise_video(args.noisy, args.output, noise_sigma=args.sigma, checkpoint=args.checkpoint, resume=not args.no_resume,
-                        device=args.device, seed=args.seed, progress=True, overwrite=args.overwrite, **budget)
+                        device=args.device, seed=args.seed, progress=True, overwrite=args.overwrite, prior=False if args.no_prior else None, **budget)
     how = "estimated" if res.sigma_estimated else "given"
     print(f"restorekit denoise: wrote {res.frames} frames to {res.path} (sigma {res.noise_sigma:.2f} {how}; "
           f"training {res.train_time:.0f} s, inference {res.infer_time:.0f} s; checkpoint {res.checkpoint})", file=sys.stderr)
     return 0
 
 def add_cli(subparsers) -> argparse.ArgumentParser:
-    "Register `denoise NOISY -o OUT [--sigma S] [--steps N] [--crop C] [--checkpoint PATH] [--no-resume] [--overwrite] [--seed K] [--device D] [--threads N]`."
+    "Register `denoise NOISY -o OUT [--sigma S] [--steps N] [--crop C] [--checkpoint PATH] [--no-resume] [--no-prior] [--overwrite] [--seed K] [--device D] [--threads N]`."
     p = subparsers.add_parser("denoise", help="denoise a video self-supervised: train STBN on the clip itself, then clean it",
                               description="Train STBN on the noisy video itself (no clean data, no weights) and write the denoised video. "
                                           "Re-running the same command resumes training from the checkpoint (OUT.ckpt); it refuses to "
@@ -418,6 +461,7 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--crop", type=number_arg(integer=True, low=MIN_SIDE), default=None, help=f"training crop size in pixels (default {defaults['crop'].default})")
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file (default: OUT.ckpt)")
     p.add_argument("--no-resume", action="store_true", help="start training from scratch even if the checkpoint exists")
+    p.add_argument("--no-prior", action="store_true", help="start from random weights instead of the prior trained on the photographs that ship with restorekit's dependencies")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT, OUT.model.pt or checkpoint that is not this command's own")
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     p.add_argument("--device", type=device_arg, default="cpu", help="torch device (default cpu)")
