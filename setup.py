@@ -28,6 +28,7 @@ setuptools.setup(
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=["restorekit", "restorekit.*"]),
     include_package_data=True,
+    package_data={"restorekit": ["weights/*.pt"]},   # the denoising prior (tools/train_denoise_prior.py)
     python_requires=">=" + min_python,
     install_requires=cfg["requirements"].split(),
     extras_require={"dev": cfg["dev_requirements"].split(), "bench": cfg["bench_requirements"].split()},

@@ -209,12 +209,12 @@ def main(argv=None) -> int:
             colour = "/".join(f"{v:+.1f}" for v in f["colour_offset"])
             print(f"{method:14s} {f['psnr']:6.2f} {f['ssim']:6.3f} {f['seam_psnr_spread']:7.2f} {f['seam_bright_spread']:7.2f} "
                   f"{colour:>19s} {f['border_minus_interior']:+7.2f} {f['edge_minus_interior']:+7.2f} {f['edge_penalty']:+7.2f} {wall:7.1f} {cpu:7.1f}", flush=True)
+        if args.json:                                                    # after every clip: a stopped run keeps the clips it finished
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=1))
     if "stbn" in args.methods and "bm3d" in args.methods:
         gaps = {n: c["methods"]["STBN"]["psnr"] - c["methods"]["BM3D"]["psnr"] for n, c in report["clips"].items()}
         print("\nSTBN - BM3D (dB): " + ", ".join(f"{n} {g:+.2f}" for n, g in gaps.items()) + f"; mean {sum(gaps.values()) / len(gaps):+.2f}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
     return 0
 
 

@@ -22,9 +22,9 @@ from .layers import CLASSICAL_FLOW_SOURCES, FLOW_SOURCE_ALIASES, ResidualBlock, 
 from .warp import warp
 
 # %% auto #0
-__all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'STBN',
-           'self_supervised_l2_loss', 'gaussian_nll_loss', 'flow_distillation_loss', 'distillation_weight',
-           'teacher_due', 'frozen_copy', 'stbn_loss', 'stbn_optimizer']
+__all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'posterior_mean_full', 'STBN',
+           'self_supervised_l2_loss', 'gaussian_nll_loss', 'gaussian_nll_full_loss', 'self_supervised_loss',
+           'flow_distillation_loss', 'distillation_weight', 'teacher_due', 'frozen_copy', 'stbn_loss', 'stbn_optimizer']
 
 # %% ../nbs/41_stbn.ipynb #641a7cf4
 @dataclass
@@ -42,12 +42,12 @@ class STBNConfig(ModelConfig):
     srfe_blocks: int = 2 # residual blocks in SRFE
     patch_size: int = 2 # patch-unshuffle factor f of SRFE; must be even (see the blind-spot argument)
     flow_levels: int = 4 # pyramid levels of the learned flow network
-    loss: str = "nll" # "nll": Gaussian NLL + posterior-mean inference (synthetic noise); "l2": plain self-supervised L2
+    loss: str = "nll" # "nll": Gaussian NLL + posterior-mean inference (synthetic noise), per-channel variance; "nll_full": the same with a full colour covariance; "l2": plain self-supervised L2
     noise_sigma: float = 30.0 # known noise σ (0-255 scale) used by the NLL loss and the posterior mean
     distill_weight: float = 0.01 # λ of the flow distillation loss
     distill_warmup: int = 1000 # training steps before the distillation loss is switched on
 
-    choices = {"warp_mode": ("nearest", "bilinear"), "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES), "loss": ("nll", "l2")}
+    choices = {"warp_mode": ("nearest", "bilinear"), "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES), "loss": ("nll", "nll_full", "l2")}
     renamed = {"flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -129,6 +129,51 @@ def posterior_mean(mean: torch.Tensor, # prior mean of the clean signal, any sha
     prior_var, noise_var = log_var.exp(), (noise_sigma / 255) ** 2
     return (noise_var * mean + prior_var * noisy) / (prior_var + noise_var)
 
+def _noisy_cholesky(scale_tril: torch.Tensor, # L `(..., C, C, H, W)`, lower triangular: prior covariance L Lᵀ per pixel
+                    noise_var: float, # σ² on the [0, 1] scale
+                   ) -> list: # K[i][j] (i >= j), tensors `(..., H, W)`: K Kᵀ = L Lᵀ + σ² I
+    "Cholesky factor of the noisy pixel's colour covariance, one C×C matrix per pixel, written out entry by entry."
+    c = scale_tril.shape[-4]
+    entry = lambda i, j: scale_tril[..., i, j, :, :]
+    cov = lambda i, j: sum(entry(i, k) * entry(j, k) for k in range(min(i, j) + 1)) + (noise_var if i == j else 0.0)
+    k = [[None] * c for _ in range(c)]
+    for j in range(c):   # each pivot is a Schur complement of L Lᵀ + σ² I, so it is at least σ²
+        k[j][j] = (cov(j, j) - sum(k[j][m].square() for m in range(j))).clamp_min(noise_var).sqrt()
+        for i in range(j + 1, c):
+            k[i][j] = (cov(i, j) - sum(k[i][m] * k[j][m] for m in range(j))) / k[j][j]
+    return k
+
+def _whiten(k: list, residual: list) -> list:
+    "z = K⁻¹ r by forward substitution (K from `_noisy_cholesky`, r a list of C tensors)."
+    z = []
+    for i, r in enumerate(residual): z.append((r - sum(k[i][m] * z[m] for m in range(i))) / k[i][i])
+    return z
+
+def posterior_mean_full(mean: torch.Tensor, # prior mean μ of the clean colour `(..., C, H, W)`
+                        scale_tril: torch.Tensor, # L `(..., C, C, H, W)`: prior covariance Σ_p = L Lᵀ per pixel
+                        noisy: torch.Tensor, # the noisy observation x, like `mean`
+                        noise_sigma: float, # known Gaussian noise σ on the 0-255 scale, independent per channel
+                       ) -> torch.Tensor: # E[clean | prior, noisy], like `mean`
+    "Posterior mean for a prior N(μ, Σ_p) over the colour vector and noise N(0, σ²I): x - σ² (Σ_p + σ²I)⁻¹ (x - μ)."
+    noise_var, c = (noise_sigma / 255) ** 2, mean.shape[-3]
+    k = _noisy_cholesky(scale_tril, noise_var)
+    z = _whiten(k, list((noisy - mean).unbind(-3)))
+    y = [None] * c
+    for i in reversed(range(c)):   # back substitution: Kᵀ y = z, so y = (Σ_p + σ²I)⁻¹ (x - μ)
+        y[i] = (z[i] - sum(k[m][i] * y[m] for m in range(i + 1, c))) / k[i][i]
+    return noisy - noise_var * torch.stack(y, -3)
+
+def _scale_tril(raw: torch.Tensor, # `(B, T, C(C+1)/2, H, W)`: C log-variances (offset like the diagonal model's), then the entries below the diagonal
+                c: int, # colour channels C
+               ) -> torch.Tensor: # L `(B, T, C, C, H, W)`, lower triangular with a positive diagonal
+    "The head's raw outputs as the Cholesky factor of the prior colour covariance."
+    rows, cols = torch.tril_indices(c, c, -1)
+    tril = raw.new_zeros(*raw.shape[:2], c, c, *raw.shape[-2:])
+    diag = torch.arange(c)
+    tril[:, :, diag, diag] = ((raw[:, :, :c].clamp(-16, 4) - 6) / 2).exp()
+    tril[:, :, rows, cols] = raw[:, :, c:] * math.exp(-3)
+    return tril
+
 class STBN(nn.Module):
     "Spatiotemporal blind-spot network: noisy clip `(B, T, C, H, W)` [+ flows] -> denoised clip `(B, T, C, H, W)`."
     def __init__(self, cfg: STBNConfig | None = None):
@@ -142,7 +187,8 @@ class STBN(nn.Module):
             self.reveal_backward = nn.Conv2d(cfg.in_channels + c, c, 3, padding=1)
         self.srfe = SRFE(c, cfg.srfe_blocks, cfg.patch_size) if cfg.srfe else None
         self.merge = None if cfg.srfe else nn.Conv2d(2 * c, c, 1)
-        out = 2 * cfg.in_channels if cfg.loss == "nll" else cfg.in_channels
+        c_in = cfg.in_channels
+        out = {"nll": 2 * c_in, "nll_full": c_in + c_in * (c_in + 1) // 2, "l2": c_in}[cfg.loss]
         self.head = nn.Sequential(nn.Conv2d(c, c, 1), nn.LeakyReLU(0.1), nn.Conv2d(c, out, 1))
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
 
@@ -186,7 +232,7 @@ class STBN(nn.Module):
     def prior(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)` in [0, 1]
               flows_t_to_prev: torch.Tensor | None = None, # `(B, T-1, 2, H, W)`, `[:, t-1]` = O_{t→t-1}; estimated if None
               flows_t_to_next: torch.Tensor | None = None, # `(B, T-1, 2, H, W)`, `[:, t]` = O_{t→t+1}; estimated if None
-             ) -> tuple[torch.Tensor, torch.Tensor | None]: # blind-spot mean `(B, T, C, H, W)` and log-variance (None for loss="l2")
+             ) -> tuple[torch.Tensor, torch.Tensor | None]: # blind-spot mean `(B, T, C, H, W)` and its spread: log-variance `(B, T, C, H, W)` (loss="nll"), Cholesky factor `(B, T, C, C, H, W)` of the colour covariance ("nll_full"), None ("l2")
         "The blind-spot prediction of every pixel from everything but itself."
         clip = check_clip(clip, "clip", channels=self.cfg.in_channels, batched=True)
         flows_t_to_prev = self._check_flows(flows_t_to_prev, "flows_t_to_prev", clip)
@@ -201,6 +247,7 @@ class STBN(nn.Module):
         fused = self.srfe(h_f, h_b) if self.srfe is not None else F.leaky_relu(self.merge(torch.cat([h_f, h_b], 1)), 0.1)
         out = self.head(fused).view(b, t, -1, h, w)
         if self.cfg.loss == "l2": return out + 0.5, None
+        if self.cfg.loss == "nll_full": return out[:, :, :c] + 0.5, _scale_tril(out[:, :, c:], c)
         return out[:, :, :c] + 0.5, out[:, :, c:].clamp(-16, 4) - 6
 
     def forward(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)` in [0, 1]
@@ -208,10 +255,11 @@ class STBN(nn.Module):
                 flows_t_to_next: torch.Tensor | None = None, # optional flows, see `prior`
                 noise_sigma: float | None = None, # σ for the posterior mean (0-255; default cfg.noise_sigma)
                ) -> torch.Tensor: # denoised clip `(B, T, C, H, W)`
-        "Denoise: the blind-spot mean (loss='l2') or the posterior mean combining it with the noisy pixel (loss='nll')."
-        mean, log_var = self.prior(clip, flows_t_to_prev, flows_t_to_next)
-        if log_var is None: return mean
-        return posterior_mean(mean, log_var, clip, self.cfg.noise_sigma if noise_sigma is None else noise_sigma)
+        "Denoise: the blind-spot mean (loss='l2') or the posterior mean combining it with the noisy pixel (loss='nll' / 'nll_full')."
+        mean, spread = self.prior(clip, flows_t_to_prev, flows_t_to_next)
+        if spread is None: return mean
+        sigma = self.cfg.noise_sigma if noise_sigma is None else noise_sigma
+        return (posterior_mean_full if self.cfg.loss == "nll_full" else posterior_mean)(mean, spread, clip, sigma)
 
 # %% ../nbs/41_stbn.ipynb #f605faaf
 register_model_kind(ModelSpec(
@@ -234,6 +282,28 @@ def gaussian_nll_loss(mean: torch.Tensor, # prior mean μ of the clean signal
     "Negative log-likelihood of the noisy pixel under N(μ, σ_p² + σ²) (Laine et al. 2019)."
     var = log_var.exp() + (noise_sigma / 255) ** 2
     return 0.5 * ((noisy - mean).square() / var + var.log()).mean()
+
+def gaussian_nll_full_loss(mean: torch.Tensor, # prior mean μ of the clean colour `(..., C, H, W)`
+                           scale_tril: torch.Tensor, # L `(..., C, C, H, W)`: prior covariance Σ_p = L Lᵀ
+                           noisy: torch.Tensor, # the noisy input, like `mean`
+                           noise_sigma: float, # known Gaussian noise σ on the 0-255 scale
+                          ) -> torch.Tensor: # scalar (per pixel and channel, constant dropped; equals `gaussian_nll_loss` for a diagonal L)
+    "Negative log-likelihood of the noisy colour vector under N(μ, Σ_p + σ²I) (Laine et al. 2019, full covariance)."
+    c = mean.shape[-3]
+    k = _noisy_cholesky(scale_tril, (noise_sigma / 255) ** 2)
+    z = _whiten(k, list((noisy - mean).unbind(-3)))
+    per_pixel = sum(zi.square() for zi in z) + 2 * sum(k[i][i].log() for i in range(c))   # Mahalanobis term + log det
+    return 0.5 * per_pixel.mean() / c
+
+def self_supervised_loss(loss: str, # `STBNConfig.loss`: "l2", "nll" or "nll_full"
+                         mean: torch.Tensor, # `STBN.prior`'s mean
+                         spread: torch.Tensor | None, # `STBN.prior`'s spread (None for "l2")
+                         noisy: torch.Tensor, # the noisy input the prior was computed from
+                         noise_sigma: float, # known Gaussian noise σ on the 0-255 scale (unused by "l2")
+                        ) -> torch.Tensor: # scalar
+    "The blind-spot training loss that matches the model's `loss` setting."
+    if loss == "l2": return self_supervised_l2_loss(mean, noisy)
+    return (gaussian_nll_full_loss if loss == "nll_full" else gaussian_nll_loss)(mean, spread, noisy, noise_sigma)
 
 # %% ../nbs/41_stbn.ipynb #55cc70fc
 def flow_distillation_loss(flow_net: nn.Module, # the flow estimator being refined, `(ref, other) -> flow`
@@ -275,10 +345,9 @@ def stbn_loss(model: STBN, # the model being trained
               step: int = 0, # training step, for the distillation warm-up
               teacher: STBN | None = None, # frozen copy producing pseudo ground truth (`frozen_copy(model)`), refreshed by the caller when `teacher_due` says so
              ) -> dict: # {"loss": total, "denoise": self-supervised term, "distill": distillation term (0 if off)}
-    "Total STBN training loss: self-supervised L2 or Gaussian NLL, plus λ·L_dis after the warm-up."
+    "Total STBN training loss: self-supervised L2 or Gaussian NLL (`self_supervised_loss`), plus λ·L_dis after the warm-up."
     cfg = model.cfg
-    mean, log_var = model.prior(clip)
-    denoise = self_supervised_l2_loss(mean, clip) if log_var is None else gaussian_nll_loss(mean, log_var, clip, cfg.noise_sigma)
+    denoise = self_supervised_loss(cfg.loss, *model.prior(clip), clip, cfg.noise_sigma)
     weight = distillation_weight(cfg, step)
     distill = clip.new_zeros(())
     if weight > 0 and teacher is not None and clip.shape[1] > 1:

@@ -159,7 +159,7 @@ def test_no_chunk_seams(tmp_path):
     write_video(noisy, tmp_path / "static.mkv", codec="ffv1")
     res = denoise_video(tmp_path / "static.mkv", tmp_path / "static_out.mkv", noise_sigma=30, steps=40, **SMALL)
     windows = read_video(res.path)
-    chunked = torch.cat(list(denoise_chunks(res.model, noisy.split(16), chunk_size=4, context=2)))
+    chunked = torch.cat(list(denoise_chunks(res.model, noisy.split(16), chunk_size=4, context=0)))   # no context: the chunk ends lose their temporal support
     seam_windows, seam_chunks = _seam_figures(windows, clean, 4, 3), _seam_figures(chunked, clean, 4, 3)
     seam_noise = _seam_figures(noisy, clean, 4, 3)[1]   # the brightness spread the noise alone gives: "within noise"
     print(f"seam spread (dB, grey levels): windows {seam_windows[0]:.3f}, {seam_windows[1]:.3f}; chunks {seam_chunks[0]:.3f}, "
@@ -212,3 +212,58 @@ def test_training_crops_from_reflect_padded_frames(clip_files, tmp_path):
     assert load_model(res.model_path, expected_kind="stbn").data["train_pad"] == 8
     with pytest.raises(ValueError, match="train_pad"):
         denoise_video(d / "noisy.mkv", tmp_path / "q.mkv", steps=1, train_pad=-1, **SMALL)
+
+
+def test_full_covariance_posterior_and_nll_match_dense_algebra():
+    "posterior_mean_full and gaussian_nll_full_loss against float64 torch.linalg; a diagonal factor gives the per-channel formulas."
+    from restorekit.stbn import _scale_tril, gaussian_nll_full_loss, gaussian_nll_loss, posterior_mean, posterior_mean_full
+    g = torch.Generator().manual_seed(0)
+    raw, mean, noisy = torch.randn(2, 3, 6, 5, 7, generator=g) * 2, torch.rand(2, 3, 3, 5, 7, generator=g), torch.rand(2, 3, 3, 5, 7, generator=g)
+    tril, sigma = _scale_tril(raw, 3), 30
+    lower = tril.double().permute(0, 1, 4, 5, 2, 3)                      # (..., C, C) per pixel
+    prior_cov = lower @ lower.transpose(-1, -2)
+    noisy_cov = prior_cov + (sigma / 255) ** 2 * torch.eye(3, dtype=torch.float64)
+    resid = (noisy - mean).double().permute(0, 1, 3, 4, 2)[..., None]
+    dense_post = mean.double().permute(0, 1, 3, 4, 2)[..., None] + prior_cov @ torch.linalg.solve(noisy_cov, resid)
+    assert torch.allclose(posterior_mean_full(mean, tril, noisy, sigma).double(), dense_post[..., 0].permute(0, 1, 4, 2, 3), atol=1e-5)
+    dense_nll = 0.5 * ((resid.transpose(-1, -2) @ torch.linalg.solve(noisy_cov, resid))[..., 0, 0] + torch.logdet(noisy_cov)).mean() / 3
+    assert abs(gaussian_nll_full_loss(mean, tril, noisy, sigma).item() - dense_nll.item()) < 1e-4
+    log_var = torch.randn(2, 3, 3, 5, 7, generator=g) - 6
+    diagonal = torch.diag_embed(log_var.div(2).exp().permute(0, 1, 3, 4, 2)).permute(0, 1, 4, 5, 2, 3)
+    assert torch.allclose(posterior_mean_full(mean, diagonal, noisy, sigma), posterior_mean(mean, log_var, noisy, sigma), atol=1e-6)
+    assert abs(gaussian_nll_full_loss(mean, diagonal, noisy, sigma) - gaussian_nll_loss(mean, log_var, noisy, sigma)) < 1e-5
+
+
+def test_tta_output_turns_with_the_input():
+    "Averaged over all 8 symmetries, the output of a turned clip is the turned output; one symmetry alone is not (the net is not symmetric)."
+    from restorekit.denoise import dihedral
+    from restorekit.stbn import STBN, STBNConfig
+    torch.manual_seed(0)
+    model = STBN(STBNConfig(flow_source="dis_medium", flow_refinement=False, loss="nll_full", channels=8)).eval()
+    frame = add_gaussian_noise(synthetic_clip(n_frames=2, size=(24, 32), seed=3).frames[:1], 30, seed=1, clip_range=True)
+    clip = frame.expand(5, -1, -1, -1).contiguous()                     # identical frames: the flows are zero in every orientation
+    run = lambda x, tta: torch.cat(list(denoise_windows(model, x.split(2), window=3, pad=4, tta=tta)))
+    for k in (1, 6):
+        assert torch.allclose(run(dihedral(clip, k), 8), dihedral(run(clip, 8), k), atol=1e-5)
+        assert (run(dihedral(clip, k), 1) - dihedral(run(clip, 1), k)).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="tta"):
+        run(clip, 3)
+
+
+def test_prior_ships_and_is_the_starting_point(tmp_path, clip_files):
+    "The shipped prior is small, loads into denoise's own configuration only, and a bad file is named."
+    from restorekit.core import CheckpointError
+    from restorekit.denoise import PRIOR_PATH, _model_config, load_prior
+    from restorekit.stbn import STBN
+    assert PRIOR_PATH.is_file() and PRIOR_PATH.stat().st_size < 256 * 1024
+    model = STBN(_model_config(16, 12.5))
+    assert load_prior(model)
+    saved = torch.load(PRIOR_PATH, weights_only=True)["state_dict"]
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in saved.items())
+    assert not load_prior(STBN(_model_config(8, 30)))
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        load_prior(model, tmp_path / "junk.pt")
+    d, _ = clip_files
+    with pytest.raises(CheckpointError, match="channels=8"):
+        denoise_video(d / "noisy.mkv", tmp_path / "o.mkv", steps=1, prior=True, **SMALL)
