@@ -239,7 +239,7 @@ register_table(AblationTable(
           _V("pwclite_unsupervised", {"flow_source": "pwclite", "flow_training": "unsupervised"}, 31.96, "pwclite, unsupervised + distillation")],
     presets=_model_presets(smoke=dict(scale=4, batch_size=2, n_train=8, flow_crop=0, flow_batch_size=0),
                            cpu=dict(iters=150, batch_size=4, crop=96, n_frames=5, channels=16, n_train=64, n_eval=16, scale=4, lr=1e-3,
-                                    flow_preset="cpu", flow_steps=0, flow_crop=96, flow_batch_size=1, flow_w_dis=1.0,
+                                    flow_preset="cpu", flow_steps=0, flow_crop=96, flow_batch_size=2, flow_w_dis=1.0,
                                     sources="synthetic,bikes,carphone"),
                            paper=dict(scale=4, crop=64, n_frames=15, flow_steps=100_000, flow_crop=0, flow_batch_size=0, current_frame=False, num_workers=4)),
     description="The primary column is the end-point error of each row's flow on held-out degraded low-resolution pairs with exact "
