@@ -37,13 +37,29 @@ class ResidualBlock(nn.Module):
 MIN_FLOW_SIZE = 16            # classical estimators run on frames enlarged to at least this short side (px)
 DEFAULT_ESTIMATOR = "dis_medium" # the classical estimator `neighbour_flows` uses unless told otherwise
 
+class _ZeroGradient(torch.autograd.Function):
+    "Identity on `value` (computed without autograd) whose backward hands each of `params` a zero gradient."
+    @staticmethod
+    def forward(ctx, value, *params):
+        ctx.likes = [(p.shape, p.dtype, p.device) for p in params]
+        return value.clone()
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        return (None, *(torch.zeros(shape, dtype=dtype, device=device) for shape, dtype, device in ctx.likes))
+
 def pair_flows(estimator, # nn.Module `(ref, other) -> flow`, a FlowEstimator, the name of one, or None (zero flow)
                ref: torch.Tensor, # frames the flows live on, `(B, C, H, W)`
                other: torch.Tensor, # frames the flows sample, `(B, C, H, W)`
+               gradient: bool = True, # False: the consumer passes the flow no gradient, so a learned net runs without autograd and its trainable parameters get zero gradients
               ) -> torch.Tensor: # `(B, 2, H, W)` in pixels with warp(other, flow) ≈ ref
-    "Flow from `ref` to `other`: learned nets with gradient, classical estimators without, on enlarged small frames."
+    "Flow from `ref` to `other`: learned nets with gradient (or its zeros), classical estimators without, on enlarged small frames."
     if estimator is None: return ref.new_zeros(ref.shape[0], 2, *ref.shape[-2:])
-    if isinstance(estimator, nn.Module): return estimator(ref, other)
+    if isinstance(estimator, nn.Module):
+        if gradient or not torch.is_grad_enabled(): return estimator(ref, other)
+        with torch.no_grad(): flow = estimator(ref, other)
+        trained = [p for p in estimator.parameters() if p.requires_grad]
+        return _ZeroGradient.apply(flow, *trained) if trained else flow
     if isinstance(estimator, str): estimator = get_estimator(estimator)
     h, w = ref.shape[-2:]
     factor = max(1, math.ceil(MIN_FLOW_SIZE / min(h, w)))
@@ -57,6 +73,7 @@ def pair_flows(estimator, # nn.Module `(ref, other) -> flow`, a FlowEstimator, t
 def neighbour_flows(clip: torch.Tensor, # clip `(B, T, C, H, W)`, T >= 2
                     estimator=DEFAULT_ESTIMATOR, # see `pair_flows`: a flow net, a FlowEstimator, its name, or None
                     both: bool = True, # also the flows to the next frame (False: those to the previous frame only)
+                    gradient: bool = True, # see `pair_flows`: False for a consumer that passes the flows no gradient
                    ) -> tuple[torch.Tensor, torch.Tensor | None]: # flows_t_to_prev, flows_t_to_next, each `(B, T-1, 2, H, W)` (the second None if not `both`)
     "Flows between neighbouring frames, one estimator call: `[:, t-1]` is O_{t→t-1} (t ≥ 1), `[:, t]` is O_{t→t+1} (t ≤ T-2)."
     if not isinstance(clip, torch.Tensor) or clip.dim() != 5 or clip.shape[1] < 2:
@@ -64,7 +81,7 @@ def neighbour_flows(clip: torch.Tensor, # clip `(B, T, C, H, W)`, T >= 2
     b, t, c, h, w = clip.shape
     later, earlier = clip[:, 1:].reshape(-1, c, h, w), clip[:, :-1].reshape(-1, c, h, w)
     ref, other = (torch.cat([later, earlier]), torch.cat([earlier, later])) if both else (later, earlier)
-    flows = pair_flows(estimator, ref, other).view(-1, b, t - 1, 2, h, w)
+    flows = pair_flows(estimator, ref, other, gradient).view(-1, b, t - 1, 2, h, w)
     return flows[0], (flows[1] if both else None)
 
 # %% ../nbs/19_layers.ipynb #6612919f

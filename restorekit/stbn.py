@@ -193,9 +193,10 @@ class STBN(nn.Module):
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
 
     def estimate_flows(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)`
+                       gradient: bool = True, # False: the flow net runs without autograd, its parameters get zero gradients (`layers.pair_flows`)
                       ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next, each `(B, T-1, 2, H, W)`
         "Flows between neighbouring frames (`layers.neighbour_flows`): `[:, t-1]` is O_{t→t-1}, `[:, t]` is O_{t→t+1}."
-        return neighbour_flows(clip, self.flownet if self.flownet is not None else self.cfg.flow_source)
+        return neighbour_flows(clip, self.flownet if self.flownet is not None else self.cfg.flow_source, gradient=gradient)
 
     def _check_flows(self, flows, name, clip):
         b, t, _, h, w = clip.shape
@@ -238,7 +239,7 @@ class STBN(nn.Module):
         flows_t_to_prev = self._check_flows(flows_t_to_prev, "flows_t_to_prev", clip)
         flows_t_to_next = self._check_flows(flows_t_to_next, "flows_t_to_next", clip)
         if clip.shape[1] > 1 and (flows_t_to_prev is None or flows_t_to_next is None):
-            est_prev, est_next = self.estimate_flows(clip)
+            est_prev, est_next = self.estimate_flows(clip, gradient=self.cfg.warp_mode != "nearest")   # nearest warping passes the flows no gradient
             flows_t_to_prev = est_prev if flows_t_to_prev is None else flows_t_to_prev
             flows_t_to_next = est_next if flows_t_to_next is None else flows_t_to_next
         forward_states, backward_states = self.propagate(clip, flows_t_to_prev, flows_t_to_next)
@@ -316,7 +317,11 @@ def flow_distillation_loss(flow_net: nn.Module, # the flow estimator being refin
     "STBN Eq. 5-6: mean ‖F(x_t, x_t') - sg(F(sg(ŷ_t), sg(ŷ_t')))‖₂ over pixels."
     with torch.no_grad():
         target = (flow_net if target_net is None else target_net)(pseudo_ref.detach(), pseudo_other.detach())
-    return (flow_net(noisy_ref, noisy_other) - target).square().sum(1).add(1e-12).sqrt().mean()
+    return _mean_end_point_distance(flow_net(noisy_ref, noisy_other), target)
+
+def _mean_end_point_distance(flow, target):
+    "Mean over pixels of ‖flow - target‖₂ for flows `(..., 2, H, W)`."
+    return (flow - target).square().sum(-3).add(1e-12).sqrt().mean()
 
 def distillation_weight(cfg: STBNConfig, # the model's configuration
                         step: int, # current training step (0-based)
@@ -347,15 +352,14 @@ def stbn_loss(model: STBN, # the model being trained
              ) -> dict: # {"loss": total, "denoise": self-supervised term, "distill": distillation term (0 if off)}
     "Total STBN training loss: self-supervised L2 or Gaussian NLL (`self_supervised_loss`), plus λ·L_dis after the warm-up."
     cfg = model.cfg
-    denoise = self_supervised_loss(cfg.loss, *model.prior(clip), clip, cfg.noise_sigma)
     weight = distillation_weight(cfg, step)
+    distilling = weight > 0 and teacher is not None and clip.shape[1] > 1
+    flows = model.estimate_flows(clip) if distilling else (None, None)    # with gradient: the distillation term trains the flow net through them
+    denoise = self_supervised_loss(cfg.loss, *model.prior(clip, *flows), clip, cfg.noise_sigma)
     distill = clip.new_zeros(())
-    if weight > 0 and teacher is not None and clip.shape[1] > 1:
-        with torch.no_grad(): pseudo = teacher(clip)
-        b, t, c, h, w = clip.shape
-        pairs = lambda z: (torch.cat([z[:, 1:], z[:, :-1]], 1).reshape(-1, c, h, w), torch.cat([z[:, :-1], z[:, 1:]], 1).reshape(-1, c, h, w))
-        (noisy_ref, noisy_other), (pseudo_ref, pseudo_other) = pairs(clip), pairs(pseudo)
-        distill = flow_distillation_loss(model.flownet, noisy_ref, noisy_other, pseudo_ref, pseudo_other, target_net=teacher.flownet)
+    if distilling:
+        with torch.no_grad(): target = teacher.estimate_flows(teacher(clip))   # Eq. 5: the teacher's flow net on its pseudo frames
+        distill = _mean_end_point_distance(torch.cat(flows, 1), torch.cat(target, 1))
     return {"loss": denoise + weight * distill, "denoise": denoise, "distill": distill}
 
 # %% ../nbs/41_stbn.ipynb #7ac26a5b
