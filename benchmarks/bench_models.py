@@ -15,6 +15,8 @@ model whose time goes into element-wise passes scores low). Peak = FLOP/s of a 6
 on the process CPU clock (`time.process_time`, all threads together; default), which other jobs on a shared machine
 do not inflate as they do the wall clock, or on the wall clock with `--clock wall`.
 Share = (FLOPs / time) / peak. µs per pixel = time / (frames · size²), flat if the cost scales with the pixels.
+The process first calls `restorekit.core.retain_freed_memory()`, as restorekit's commands do (large buffers from
+glibc's heap and reused, not fresh zero-filled pages per buffer); `--system-malloc` leaves malloc at its defaults.
 """
 from __future__ import annotations
 
@@ -35,12 +37,16 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--repeats", type=int, default=3, help="timed forwards per (model, size); the median is reported")
     p.add_argument("--clock", choices=["cpu", "wall"], default="cpu", help="process CPU time (all threads) or wall-clock time")
+    p.add_argument("--system-malloc", action="store_true", help="leave malloc at its defaults (no retain_freed_memory)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    import restorekit.core
+    retain = getattr(restorekit.core, "retain_freed_memory", None)
+    malloc = "system malloc" if args.system_malloc or retain is None else f"retain_freed_memory() -> {retain()}"
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     peak = conv_peak(clock=clock)
     print(f"model inference benchmark: torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} on the {args.clock} clock; "
-          f"64->64 3x3 convolution peak {peak / 1e9:.1f} GFLOP/s; load average {os.getloadavg()[0]:.1f}")
+          f"64->64 3x3 convolution peak {peak / 1e9:.1f} GFLOP/s; {malloc}; load average {os.getloadavg()[0]:.1f}")
     print(f"{'model':>6} {'size':>5} | {'GFLOP':>7} {'ms':>8} {'GFLOP/s':>8} {'share':>6} {'µs/pixel':>9}")
     for name, (model, inputs) in inference_models().items():
         if args.models and name not in args.models: continue

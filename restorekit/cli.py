@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .core import ConfigError, RestoreKitError, __version__
+from .core import ConfigError, RestoreKitError, __version__, retain_freed_memory
 from .guard import OneLineParser, add_threads_option, out_dir_arg, positive_int
 from .registry import PRESETS, get_table, list_tables
 from .store import RUNS_FILE, ResultsStore, StoreLockedError, results_dir
@@ -167,7 +167,8 @@ def main(argv: list | None = None, # arguments without the program name (default
     parser = build_parser()
     try: args = parser.parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # argparse printed its message (or --help)
-    if getattr(args, "threads", None): torch.set_num_threads(args.threads)   # commands that compute take --threads
+    if getattr(args, "threads", None):                                     # commands that compute take --threads
+        torch.set_num_threads(args.threads); retain_freed_memory()         # and keep freed memory for large frames (core)
     try: return int(args.func(args) or 0)
     except RestoreKitError as e:
         print(f"restorekit: error: {e}", file=sys.stderr)

@@ -20,9 +20,9 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['RestoreKitError', 'ShapeError', 'VideoFileError', 'ConfigError', 'check_clip', 'check_frames', 'check_flow',
-           'seed_everything', 'make_generator', 'default_device', 'default_threads', 'atomic_write_bytes',
-           'atomic_write_text', 'CheckpointError', 'code_version', 'source_digest', 'cache_root', 'config_from_dict',
-           'ModelConfig', 'answers_match', 'check_answer']
+           'seed_everything', 'make_generator', 'default_device', 'default_threads', 'retain_freed_memory',
+           'atomic_write_bytes', 'atomic_write_text', 'CheckpointError', 'code_version', 'source_digest', 'cache_root',
+           'config_from_dict', 'ModelConfig', 'answers_match', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #a1de8d94
 class RestoreKitError(Exception):
@@ -93,6 +93,16 @@ def default_device() -> torch.device:
 def default_threads() -> int:
     "CPU threads a restorekit command gives torch unless told otherwise (`--threads`): one, see below."
     return 1
+
+# %% ../nbs/00_core.ipynb #3d020b42
+def retain_freed_memory(threshold: int = 1 << 30, # bytes: buffers up to this size come from the heap, and this much freed heap is kept
+                       ) -> bool: # True if the C library took both settings (glibc), else False (nothing changed)
+    "Ask glibc's malloc to serve large buffers from its heap and to keep freed memory, instead of fresh zero-filled pages per buffer."
+    import ctypes
+    try: mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError): return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3                      # glibc's <malloc.h>
+    return bool(mallopt(M_MMAP_THRESHOLD, threshold)) and bool(mallopt(M_TRIM_THRESHOLD, threshold))
 
 # %% ../nbs/00_core.ipynb #14b75db2
 def atomic_write_bytes(path, data: bytes) -> Path:
