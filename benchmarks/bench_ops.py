@@ -18,6 +18,10 @@ can replace.
 
 Steps per CPU-second: `--steps` steps after one warm-up step, divided by the process CPU time they took
 (`time.process_time`, all threads together), which other jobs on a shared machine disturb less than wall time.
+
+`--bound`: also the FLOPs of one step (`torch.utils.flop_counter`: convolutions, matrix products, attention, forward
+and backward) and the time they take at the 64 -> 64 3×3 convolution peak measured in the same process: a step
+cannot run faster than that bound without computing less.
 """
 from __future__ import annotations
 
@@ -50,6 +54,20 @@ def steps_per_cpu_second(step, steps: int) -> float:
     start = time.process_time()
     for _ in range(steps): step()
     return steps / (time.process_time() - start)
+
+
+def bounds(names, steps: int) -> None:
+    "Print GFLOP per step, CPU ms per step, and the ms those FLOPs take at the measured convolution peak."
+    from workloads import conv_peak, count_flops, workloads
+    peak = conv_peak(repeats=9, clock=time.process_time)
+    print(f"64->64 3x3 convolution peak {peak / 1e9:.1f} GFLOP/s (CPU clock, median of 9)")
+    for name, step in workloads(names).items():
+        step()
+        flops = count_flops(step)
+        ms = 1e3 / steps_per_cpu_second(step, steps)
+        print(f"{name:>13}: {flops / 1e9:6.2f} GFLOP per step, {ms:7.1f} ms per step = {flops / ms / 1e6:5.1f} GFLOP/s "
+              f"({flops / ms / 1e6 / (peak / 1e9):4.0%} of peak); at the peak the FLOPs take {flops / peak * 1e3:6.1f} ms", flush=True)
+    print(f"peak re-measured: {conv_peak(repeats=9, clock=time.process_time) / 1e9:.1f} GFLOP/s")
 
 
 def measure(names, steps: int) -> dict:
@@ -100,6 +118,7 @@ def main(argv=None) -> None:
     p.add_argument("--top", type=int, default=6, help="most frequent operators listed per model")
     p.add_argument("--against", help="a directory holding another version's restorekit package, to compare with")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds of --against")
+    p.add_argument("--bound", action="store_true", help="print FLOPs per step and their time at the convolution peak instead")
     p.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -111,7 +130,9 @@ def main(argv=None) -> None:
         return
     print(f"operator calls per training step (cpu presets), restorekit from {os.path.dirname(restorekit.__file__)}, "
           f"torch {torch.__version__}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f}")
-    if args.against:
+    if args.bound:
+        bounds(names, args.steps)
+    elif args.against:
         compare(names, args.steps, args.threads, args.rounds, os.path.abspath(args.against))
     else:
         for name, (calls, rate, top) in measure(names, args.steps).items():
