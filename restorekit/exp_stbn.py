@@ -83,14 +83,16 @@ def pretrained_flownet(seed: int = 0, # initialisation, the noisy clips and the 
                        n_frames: int = 3, # frames per window
                        batch_size: int = 4, # frame pairs per step
                        lr: float = 1e-3, # Adam learning rate
-                       sigma: float = 30.0, # AWGN σ of the training clips, 0-255 scale
+                       sigma: float = 30.0, # AWGN σ of the training clips, 0-255 scale (0: clean windows, as the paper's PWC-Net is trained on clean synthetic scenes)
                        sources: tuple = ("synthetic", "bikes", "carphone"), # `RestorationDataset` sources of the windows
+                       mask_out_of_frame: bool = False, # drop pixels whose match leaves the frame from the photometric term (`pretrain_flownet`)
+                       lr_schedule: str = "constant", # "constant" or "cosine" (`pretrain_flownet`)
                        cache_dir=None, # where trained nets are kept; None: `cache_root("stbn_flow")`, in the user's cache folder
                       ) -> tuple: # (PyramidFlowNet in eval mode, {"cpu_time", "wall_time", "loss_first", "loss_last", "cached", "path"})
     "STBN's flow network pre-trained on noisy training clips only, once per seed and settings (cached)."
     sources = (sources,) if isinstance(sources, str) else tuple(sources)
     settings = dict(seed=int(seed), levels=levels, steps=steps, crop=crop, n_clips=n_clips, n_frames=n_frames, batch_size=batch_size,
-                    lr=lr, sigma=float(sigma), sources=list(sources))
+                    lr=lr, sigma=float(sigma), sources=list(sources), mask_out_of_frame=bool(mask_out_of_frame), lr_schedule=lr_schedule)
     key = json.dumps([settings, source_digest(_FLOW_KEY_MODULES)], sort_keys=True)
     root = Path(cache_dir) if cache_dir is not None else cache_root("stbn_flow")
     path = root / f"flownet-s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
@@ -108,7 +110,8 @@ def _load_or_train_flownet(path: Path, settings: dict) -> tuple:
     clips = torch.stack([data[i]["lq"] for i in range(s["n_clips"])])
     torch.manual_seed(s["seed"])
     net = PyramidFlowNet(s["levels"])
-    losses = pretrain_flownet(net, clips, steps=s["steps"], lr=s["lr"], crop=s["crop"], batch_size=s["batch_size"], seed=s["seed"])
+    losses = pretrain_flownet(net, clips, steps=s["steps"], lr=s["lr"], crop=s["crop"], batch_size=s["batch_size"], seed=s["seed"],
+                              mask_out_of_frame=s["mask_out_of_frame"], lr_schedule=s["lr_schedule"])
     info = {"cpu_time": time.process_time() - cpu0, "wall_time": time.perf_counter() - wall0,
             "loss_first": sum(losses[:10]) / len(losses[:10]), "loss_last": sum(losses[-10:]) / len(losses[-10:])}
     save_model(path, net.eval(), data={"task": "denoise", "split": "train", **{k: s[k] for k in ("crop", "n_clips", "n_frames", "sigma", "sources")}},

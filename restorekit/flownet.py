@@ -5,6 +5,7 @@
 # %% ../nbs/09_flownet.ipynb #d3376d77
 from __future__ import annotations
 
+import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -14,7 +15,7 @@ from .guard import OptionError
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['PyramidFlowNet', 'pretrain_flownet']
+__all__ = ['PyramidFlowNet', 'in_frame', 'pretrain_flownet']
 
 # %% ../nbs/09_flownet.ipynb #ded51e1e
 class _FlowLevel(nn.Module):
@@ -68,8 +69,20 @@ class PyramidFlowNet(nn.Module):
         return self.pyramid(ref, other)[-1][2][..., :ref.shape[-2], :ref.shape[-1]]
 
 # %% ../nbs/09_flownet.ipynb #11ad4192
-def _photometric_loss(ref, other, flow, smooth_weight: float):
-    data = (ref - warp(other, flow)).square().add(1e-6).sqrt().mean()
+def in_frame(flow: torch.Tensor, # `(B, 2, H, W)` in pixels
+            ) -> torch.Tensor: # `(B, 1, H, W)`: 1 where `p + flow(p)` lies inside the frame, else 0 (no gradient)
+    "Pixels whose match under backward warping lies inside the image."
+    h, w = flow.shape[-2:]
+    x = torch.arange(w, device=flow.device, dtype=flow.dtype) + flow[:, 0].detach()
+    y = torch.arange(h, device=flow.device, dtype=flow.dtype)[:, None] + flow[:, 1].detach()
+    return ((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)).to(flow.dtype)[:, None]
+
+def _photometric_loss(ref, other, flow, smooth_weight: float, mask_out_of_frame: bool = False):
+    residual = (ref - warp(other, flow)).square().add(1e-6).sqrt()
+    if mask_out_of_frame:
+        inside = in_frame(flow)
+        data = (residual * inside).sum() / (inside.sum() * residual.shape[1]).clamp_min(1)
+    else: data = residual.mean()
     smooth = (flow[..., 1:, :] - flow[..., :-1, :]).abs().mean() + (flow[..., :, 1:] - flow[..., :, :-1]).abs().mean()
     return data + smooth_weight * smooth
 
@@ -81,6 +94,8 @@ def pretrain_flownet(net: PyramidFlowNet, # the network to train (in place)
                      batch_size: int = 4, # frame pairs per step
                      smooth_weight: float = 0.02, # λ_s of the smoothness term
                      seed: int = 0, # crop and pair sampling seed
+                     mask_out_of_frame: bool = False, # drop from the data term the pixels whose match leaves the frame (their true match is unseen)
+                     lr_schedule: str = "constant", # "constant", or "cosine": from lr down to lr/20 over the steps
                     ) -> list[float]: # the loss of every step
     "Train `net` self-supervised (photometric + smoothness) on consecutive frame pairs of `clips`."
     if not isinstance(clips, torch.Tensor) or clips.dim() not in (4, 5):
@@ -88,11 +103,13 @@ def pretrain_flownet(net: PyramidFlowNet, # the network to train (in place)
     clips = clips[None] if clips.dim() == 4 else clips
     b, t, _, h, w = clips.shape
     if t < 2: raise ShapeError(f"clips: expected at least 2 frames to form pairs, got shape {tuple(clips.shape)}")
+    if lr_schedule not in ("constant", "cosine"): raise OptionError(f"lr_schedule: expected 'constant' or 'cosine', got {lr_schedule!r}")
     crop_h, crop_w = min(crop, h), min(crop, w)
     g = make_generator(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     net.train(); losses = []
-    for _ in range(steps):
+    for step in range(steps):
+        if lr_schedule == "cosine": opt.param_groups[0]["lr"] = lr / 20 + (lr - lr / 20) * 0.5 * (1 + math.cos(math.pi * step / max(1, steps - 1)))
         refs, others = [], []
         for _ in range(batch_size):
             i, k = int(torch.randint(b, (1,), generator=g)), int(torch.randint(t - 1, (1,), generator=g))
@@ -101,7 +118,7 @@ def pretrain_flownet(net: PyramidFlowNet, # the network to train (in place)
             (a, c) = (a, c) if torch.rand(1, generator=g) < 0.5 else (c, a)
             refs.append(a); others.append(c)
         ref, other = torch.stack(refs).to(next(net.parameters()).device), torch.stack(others).to(next(net.parameters()).device)
-        loss = sum(_photometric_loss(r, o, flow, smooth_weight) for r, o, flow in net.pyramid(ref, other))
+        loss = sum(_photometric_loss(r, o, flow, smooth_weight, mask_out_of_frame) for r, o, flow in net.pyramid(ref, other))
         opt.zero_grad(); loss.backward(); opt.step()
         losses.append(loss.item())
     net.eval()
