@@ -314,6 +314,8 @@ class NeuralCompression(nn.Module):
         prior = self.decode_prior(z_hat, context)
         e_hat, step = quantize(e, prior.mu, prior.q, self.kind, self.fixed_step, mode, generator)
         e_hat_rate = (quantize(e, prior.mu, prior.q, self.kind, self.fixed_step, "noise", generator)[0] if mixed else e_hat)
-        if split: e_hat_rate = e_hat_rate + (e_rate - e_rate.detach()) - (e - e.detach())   # the same values; ∂/∂e moved onto e_rate
+        if split:   # the same values; the gradient the surrogate gives e goes to e_rate instead, and q keeps its own
+            offset = ((e_hat_rate - e) / step).detach() * step        # (ê − e) = δ·q with δ = r − u (STE) or U − ½ (noise)
+            e_hat_rate = e_hat_rate.detach() + (e_rate - e_rate.detach()) + (offset - offset.detach())
         bits = rate_bits(e_hat_rate, prior.mu, prior.sigma, step) + z_bits
         return CompressionOutput(self.decoder(e_hat), e, e_hat, prior, bits, z, z_hat, z_bits)
