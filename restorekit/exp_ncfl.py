@@ -22,12 +22,13 @@ from .evaluation import DEFAULT_SCORES, score_windows
 from .layers import evaluation_mode, flow_param_groups
 from .metrics import bits_per_pixel, psnr
 from .ncfl import NCFL_TASKS, NCFL, NCFLConfig, ncfl_loss
+from .quant import NeuralCompression
 from .train import TrainConfig, TrainResult, save_checkpoint, train
 from .video import sample_clip
 
 # %% auto #0
-__all__ = ['pretrain_flow', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', 'ncfl_folder_sets', 'evaluate_ncfl',
-           'ExperimentResult', 'run_ncfl_experiment', 'features_to_rgb']
+__all__ = ['pretrain_flow', 'entropy_model_parameters', 'train_ncfl', 'PairedClipDataset', 'ncfl_dataset', 'ncfl_folder_sets',
+           'evaluate_ncfl', 'ExperimentResult', 'run_ncfl_experiment', 'features_to_rgb']
 
 # %% ../nbs/53_exp_ncfl.ipynb #0b24b838
 def pretrain_flow(model: NCFL, # the model whose `flownet` is trained in place (no-op for a classical flow_source)
@@ -44,26 +45,42 @@ def _set_trainable(module: nn.Module | None, flag: bool):
     if module is not None:
         for p in module.parameters(): p.requires_grad_(flag)
 
+def entropy_model_parameters(model: nn.Module, # an NCFL (or any module holding `NeuralCompression`s)
+                            ) -> list: # the parameters of their hyper-encoders, hyper-decoders, factorized densities and priors
+    "Parameters of the entropy models of every compression module in `model`: what the rate alone trains."
+    return [p for m in model.modules() if isinstance(m, NeuralCompression)
+            for part in (m.hyper_encoder, m.hyper_decoder, m.factorized, m.context_encoder, m.prior) if part is not None
+            for p in part.parameters()]
+
+def _entropy_groups(groups: list, model: nn.Module, lr: float) -> list:
+    "`groups` with the entropy models' trainable parameters moved into a group of their own at `lr`."
+    entropy = {id(p): p for p in entropy_model_parameters(model) if p.requires_grad}
+    rest = [{**g, "params": [p for p in g["params"] if id(p) not in entropy]} for g in groups]
+    return [g for g in rest if g["params"]] + ([{"params": list(entropy.values()), "lr": lr}] if entropy else [])
+
 def train_ncfl(model: NCFL, # the model, trained in place
                dataset: Dataset, # items {"lq", "hq"} of clips `(T, C, H, W)`
                cfg: TrainConfig, # settings shared by both stages; `cfg.steps` is the total of the two
                stage1_steps: int | None = None, # updates of stage 1 (default: half of cfg.steps)
                flow_lr_factor: float = 0.1, # learning rate of the flow network in stage 2, relative to cfg.lr
                eval_fn=None, # eval_fn(model) -> dict, run at the end of each stage
+               entropy_lr_factor: float = 1.0, # learning rate of the compression modules' entropy models, relative to cfg.lr
               ) -> tuple[TrainResult | None, TrainResult | None]: # (stage 1, stage 2); None for a stage of 0 steps
     "NCFL's two training stages as two calls of `restorekit.train.train`: Eq. 6 with the flow frozen, then Eq. 6 end to end."
     stage1_steps = cfg.steps // 2 if stage1_steps is None else int(stage1_steps)
     if not 0 <= stage1_steps <= cfg.steps: raise ValueError(f"stage1_steps: expected 0..{cfg.steps}, got {stage1_steps}")
+    if not entropy_lr_factor > 0: raise ConfigError(f"entropy_lr_factor: expected a factor > 0, got {entropy_lr_factor}")
+    split = (lambda groups, m: _entropy_groups(groups, m, cfg.lr * entropy_lr_factor)) if entropy_lr_factor != 1 else (lambda groups, m: groups)
     first = second = None
     if stage1_steps:
         _set_trainable(model.flownet, False)
         try:
             first = train(model, ncfl_loss, dataset, dataclasses.replace(cfg, steps=stage1_steps),
-                          eval_fn=eval_fn, param_groups=lambda m: [p for p in m.parameters() if p.requires_grad])
+                          eval_fn=eval_fn, param_groups=lambda m: split([{"params": [p for p in m.parameters() if p.requires_grad], "lr": cfg.lr}], m))
         finally:
             _set_trainable(model.flownet, True)
     if cfg.steps - stage1_steps:
-        groups = lambda m: flow_param_groups(m, model.flownet, cfg.lr, cfg.lr * flow_lr_factor)
+        groups = lambda m: split(flow_param_groups(m, model.flownet, cfg.lr, cfg.lr * flow_lr_factor), m)
         second = train(model, ncfl_loss, dataset, dataclasses.replace(cfg, steps=cfg.steps - stage1_steps, seed=cfg.seed + 1),
                        eval_fn=eval_fn, param_groups=groups)
     return first, second
@@ -175,6 +192,7 @@ def run_ncfl_experiment(cfg: NCFLConfig, # the row's configuration (its `task` p
                         preset: str = "", # preset name stored in the checkpoint
                         datasets: tuple | None = None, # (train, eval) datasets replacing the task's own data, e.g. `ncfl_folder_sets`
                         num_workers: int = 0, # DataLoader worker processes preparing the training windows
+                        entropy_lr_factor: float = 1.0, # learning rate of the entropy models relative to `lr` (see `train_ncfl`)
                        ) -> ExperimentResult:
     "Train one NCFL configuration on its task (flow pre-training, two stages) and score it on held-out windows."
     t0 = time.perf_counter()
@@ -191,7 +209,7 @@ def run_ncfl_experiment(cfg: NCFLConfig, # the row's configuration (its `task` p
     timings["flow"] = time.perf_counter() - t0; t0 = time.perf_counter()
     train_cfg = TrainConfig(steps=iters, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=False,
                             log_every=max(1, iters // 20), grad_clip=1.0, num_workers=num_workers)
-    first, second = train_ncfl(model, train_set, train_cfg, stage1_steps=round(iters * stage1_fraction))
+    first, second = train_ncfl(model, train_set, train_cfg, stage1_steps=round(iters * stage1_fraction), entropy_lr_factor=entropy_lr_factor)
     history = (first.history if first else []) + [{**h, "step": h["step"] + (first.final_step if first else 0)} for h in (second.history if second else [])]
     timings["train"] = time.perf_counter() - t0; t0 = time.perf_counter()
     metrics = evaluate_ncfl(model, eval_set)

@@ -53,14 +53,15 @@ class NCFLConfig(ModelConfig):
     q_max: float = 0.0 # upper bound on the adaptive step q (log q a sigmoid between log q_min and log q_max); 0: unbounded
     hyper_sigma_init: float = 0.1 # initial scale of the hyper-latent's density (unit step): a centre-bin ẑ costs −log₂(1 − e^(−5)) ≈ 0.01 bit
     fixed_step: float = 0.005 # the single step of quantization="fixed" (= q_init: the two differ only in learning q)
-    quant_mode: str = "ste" # training surrogate of the rounding: "ste" (straight-through) or "noise" (uniform noise)
+    quant_mode: str = "ste" # training surrogate of the rounding: "ste" (straight-through), "noise" (uniform noise) or "mixed" (decoder on STE, rate on noise)
     rate_weight: float = 1e-4 # λ of Eq. 6, per bit per frame pixel (the L2 term is the MSE on the [0, 1] scale)
+    rate_to_features: bool = True # the rate's gradient also trains the restorer that emits the features; False: only the compression module
     flow_levels: int = 4 # pyramid levels of the flow network
     mvr_channels: int = 16 # width of the MV refinement auto-encoder
     attention_channels: int = 16 # width of the feature-attention auto-encoder
 
     choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES),
-               "quant_mode": ("ste", "noise")}
+               "quant_mode": ("ste", "noise", "mixed")}
     renamed = {"flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -155,7 +156,7 @@ class _Refinement(nn.Module):
                                               kind=cfg.quantization, fixed_step=cfg.fixed_step, mode=cfg.quant_mode,
                                               hyper_channels=cfg.hyper_channels, sigma_init=cfg.sigma_init, q_init=cfg.q_init,
                                               sigma_min=cfg.sigma_min, q_min=cfg.q_min, q_max=cfg.q_max or None,
-                                              hyper_sigma_init=cfg.hyper_sigma_init)
+                                              hyper_sigma_init=cfg.hyper_sigma_init, rate_to_source=cfg.rate_to_features)
                             if cfg.ncfl else None)
 
     def forward(self, features_prev, flow, frame, keep: bool):

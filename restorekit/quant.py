@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from .core import ConfigError, ShapeError, check_frames
 
 # %% auto #0
-__all__ = ['QUANT_MODES', 'QUANT_KINDS', 'LIKELIHOOD_BOUND', 'SIGMA_MIN', 'check_finite', 'positive_step', 'adaptive_quantize',
-           'quantize', 'laplace_log_likelihood', 'laplace_likelihood', 'rate_bits', 'LatentPrior', 'PriorModel',
-           'FactorizedPrior', 'CompressionOutput', 'NeuralCompression']
+__all__ = ['QUANT_MODES', 'QUANT_KINDS', 'LIKELIHOOD_BOUND', 'SIGMA_MIN', 'CODEC_MODES', 'check_finite', 'positive_step',
+           'adaptive_quantize', 'quantize', 'laplace_log_likelihood', 'laplace_likelihood', 'rate_bits', 'LatentPrior',
+           'PriorModel', 'FactorizedPrior', 'CompressionOutput', 'NeuralCompression']
 
 # %% ../nbs/50_quant.ipynb #c62c9c61
 QUANT_MODES = ("ste", "round", "noise")
@@ -218,6 +218,8 @@ class CompressionOutput(NamedTuple):
     z_hat: torch.Tensor | None = None # quantized hyper-latent (transmitted first)
     z_bits: torch.Tensor | None = None # the part of `bits` spent on ẑ
 
+CODEC_MODES = (*QUANT_MODES, "mixed")   # "mixed": the decoder sees the rounded latents (STE), the rate is priced on the noisy ones
+
 class NeuralCompression(nn.Module):
     "NCFL's compression module: encoder, adaptive quantizer with a hyperprior entropy model, decoder; `(B, C, H, W)` in and out."
     def __init__(self, channels: int, # channels of the features (or images) to compress
@@ -227,7 +229,7 @@ class NeuralCompression(nn.Module):
                  downsample: int = 2, # stride-2 stages; the latent is (H, W) / 2^downsample
                  kind: str = "adaptive", # quantizer of Table 6: "adaptive", "fixed" or "none"
                  fixed_step: float = 1.0, # the step of kind="fixed"
-                 mode: str = "ste", # rounding surrogate while training; evaluation always rounds
+                 mode: str = "ste", # training surrogate: "ste", "noise", or "mixed" (decoder on STE-rounded ê, rate on ê + noise); evaluation always rounds
                  hyper_channels: int | None = None, # channels of the hyper-latent z (default: latent_channels)
                  hyper_downsample: int = 1, # further stride-2 stages from the latent to z
                  sigma_init: float = 1.0, # the prior's σ at initialisation
@@ -236,11 +238,12 @@ class NeuralCompression(nn.Module):
                  q_min: float = 0.01, # lower bound on the prior's q
                  q_max: float | None = None, # upper bound on the prior's q (None: unbounded above)
                  hyper_sigma_init: float = 1.0, # scale of the hyper-latent's factorized density at initialisation (its step is 1)
+                 rate_to_source: bool = True, # the rate's gradient also reaches `x` (and what computed it); False: it stops at the encoder's input
                 ):
         super().__init__()
         if kind not in QUANT_KINDS: raise ConfigError(f"kind: expected one of {QUANT_KINDS}, got {kind!r}")
-        if mode not in QUANT_MODES: raise ConfigError(f"mode: expected one of {QUANT_MODES}, got {mode!r}")
-        self.kind, self.fixed_step, self.mode = kind, fixed_step, mode
+        if mode not in CODEC_MODES: raise ConfigError(f"mode: expected one of {CODEC_MODES}, got {mode!r}")
+        self.kind, self.fixed_step, self.mode, self.rate_to_source = kind, fixed_step, mode, rate_to_source
         self.factor = 2 ** (downsample + (hyper_downsample if kind != "none" else 0))
         act = lambda: nn.LeakyReLU(0.1)
         enc, ch = [], channels
@@ -301,9 +304,18 @@ class NeuralCompression(nn.Module):
         if self.kind == "none":
             return CompressionOutput(self.decoder(e), e, check_finite(e, "e"), None, e.new_zeros(()))
         mode = self.mode if self.training else "round"
-        z = self.hyper_encoder(e)
+        mixed = mode == "mixed"
+        mode = "ste" if mixed else mode                       # what the decoder (and the hyper-decoder) see
+        split = not self.rate_to_source and torch.is_grad_enabled()
+        e_rate = self.encoder(x.detach()) if split else e      # the same values; a graph that ends at the encoder's input
+        z = self.hyper_encoder(e_rate)
         z_hat, z_bits = self.factorized(z, mode, generator)
+        if mixed: z_bits = self.factorized(z, "noise", generator)[1]
         prior = self.decode_prior(z_hat, context)
         e_hat, step = quantize(e, prior.mu, prior.q, self.kind, self.fixed_step, mode, generator)
-        bits = rate_bits(e_hat, prior.mu, prior.sigma, step) + z_bits
+        e_hat_rate = (quantize(e, prior.mu, prior.q, self.kind, self.fixed_step, "noise", generator)[0] if mixed else e_hat)
+        if split:   # the same values; the gradient the surrogate gives e goes to e_rate instead, and q keeps its own
+            offset = ((e_hat_rate - e) / step).detach() * step        # (ê − e) = δ·q with δ = r − u (STE) or U − ½ (noise)
+            e_hat_rate = e_hat_rate.detach() + (e_rate - e_rate.detach()) + (offset - offset.detach())
+        bits = rate_bits(e_hat_rate, prior.mu, prior.sigma, step) + z_bits
         return CompressionOutput(self.decoder(e_hat), e, e_hat, prior, bits, z, z_hat, z_bits)

@@ -96,6 +96,33 @@ def test_rate_gradient_reaches_prior_and_encoder(mode):
         assert all(g is not None for g in grads) and sum(float(g.abs().sum()) for g in grads) > 0, (mode, part)
 
 
+@pytest.mark.parametrize("mode", ["ste", "noise", "mixed"])
+def test_rate_to_features_off_keeps_the_rate_out_of_the_restorer(mode):
+    clip = torch.rand(1, 3, 3, 16, 16, generator=make_generator(4))
+    bits = {}
+    for to_features in (True, False):
+        model = tiny(quant_mode=mode, rate_to_features=to_features)
+        with torch.no_grad():                  # small steps so that STE symbols are not all zero
+            model.forward_refinement.compression.prior.net[-1].bias[2 * 4:].fill_(-6.0)
+        torch.manual_seed(1); out = model(clip)
+        out.bits.backward(retain_graph=True)
+        unet = sum(float(p.grad.abs().sum()) for p in model.unet.parameters() if p.grad is not None)
+        encoder = sum(float(p.grad.abs().sum()) for p in model.forward_refinement.compression.encoder.parameters())
+        assert encoder > 0 and (unet > 0) == to_features, (mode, to_features, unet)
+        model.zero_grad(); out.restored.square().mean().backward()    # the distortion still reaches the U-Net through the codec
+        assert sum(float(p.grad.abs().sum()) for p in model.unet.parameters()) > 0
+        bits[to_features] = float(out.bits)
+    assert bits[True] == bits[False]           # the switch moves gradients, never values
+
+
+def test_mixed_mode_decodes_the_rounded_latents_and_prices_the_noisy_ones():
+    clip = torch.rand(1, 3, 3, 16, 16, generator=make_generator(5))
+    mixed, ste = tiny(quant_mode="mixed"), tiny(quant_mode="ste")
+    torch.manual_seed(2); out_mixed = mixed(clip, return_details=True)
+    out_ste = ste(clip, return_details=True)
+    assert torch.equal(out_mixed.restored, out_ste.restored) and float(out_mixed.bits) != float(out_ste.bits)
+    with torch.no_grad(): assert torch.equal(mixed.eval()(clip).bits, ste.eval()(clip).bits)   # evaluation rounds in both
+
 def test_bad_input_and_config():
     with pytest.raises(ShapeError, match="NaN"): tiny()(torch.full((1, 2, 3, 8, 8), float("nan")))
     with pytest.raises(ShapeError): tiny()(torch.rand(2, 3, 8, 8))
