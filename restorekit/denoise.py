@@ -367,7 +367,7 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
                   out_path, # output video; .mkv: lossless FFV1, .mp4/.mov: H.264 (crf 12)
                   noise_sigma: float | None = None, # Gaussian σ of the noise (0-255); None: `estimate_noise_sigma(clip_aware=True)`
-                  steps: int = 3000, # training steps on the clip
+                  steps: int = 2000, # training steps on the clip
                   crop: int = 48, # side of the training crops (reduced to the frame size if larger)
                   window: int = 5, # frames per training window (reduced to the clip length if longer)
                   batch_size: int = 2, # windows per step
