@@ -12,7 +12,14 @@ blind-spot prior N(μ, Σ_p) (`gaussian_nll_full_loss` with σ = 0), the conditi
 others that the posterior mean (`posterior_mean_full`) needs; on the user's clip `denoise_video` then continues
 with the self-supervised NLL, whose optimum is the same prior. Adam, cosine schedule to lr/20, gradient clip 1.
 
-    OMP_NUM_THREADS=1 python tools/train_denoise_prior.py            # writes restorekit/weights/denoise_prior.pt
+`--init` continues from a file this script wrote (its recipe and CPU seconds are carried into the new file);
+`--zoom Z` magnifies half the clips by 1-Z (bicubic), which gives the prior the smooth content video often has and
+the photographs lack. The shipped file is three runs, each continuing the last:
+
+    OMP_NUM_THREADS=1 python tools/train_denoise_prior.py --steps 1500 --out /tmp/prior1.pt
+    OMP_NUM_THREADS=1 python tools/train_denoise_prior.py --init /tmp/prior1.pt --steps 1000 --lr 1.5e-3 --seed 1 --out /tmp/prior2.pt
+    OMP_NUM_THREADS=1 python tools/train_denoise_prior.py --init /tmp/prior2.pt --steps 1000 --lr 1.5e-3 --seed 2 --zoom 4
+                                                                      # the last writes restorekit/weights/denoise_prior.pt
 """
 import argparse
 import dataclasses
