@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from .core import CheckpointError, RestoreKitError, ShapeError, VideoFileError, check_clip, make_generator
-from .guard import (Output, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
+from .guard import (Output, OptionError, add_threads_option, check_device, check_number, device_arg, guard_paths, noise_sigma_arg,
                               non_negative_int, number_arg, positive_int, same_file)
 from .stbn import STBN, STBNConfig, self_supervised_loss
 from .train import TrainConfig, load_checkpoint, train
@@ -200,17 +200,19 @@ def dihedral(x: torch.Tensor, # images `(..., H, W)`, or flows `(..., 2, H, W)` 
 @torch.no_grad()
 def denoise_windows(model: STBN, # trained model (put in eval mode here)
                     chunks, # iterable of noisy chunks `(t, C, H, W)` (e.g. `iter_video`), any lengths
-                    window: int = 7, # frames per model call; output frame t is its centre (shifted at the clip's ends)
+                    window: int = 7, # frames per model call; output frame t is its centre (at a shot's ends: see `ends`)
                     pad: int = 16, # pixels mirrored ("reflect") around every frame, cropped off after
                     device=None, # where to run the model (None: the model's device)
                     noise_sigma: float | None = None, # σ for the posterior mean and the mean match (None: model.cfg.noise_sigma)
                     match_mean: bool = True, # add `mean_offset` to every output frame
                     cut_threshold: float | None = SHOT_CUT, # `shot_change` that starts a new shot (windows stay inside shots); None: no cuts
                     tta: int = 1, # symmetries of the square averaged over (`dihedral` 0 .. tta-1): 1, 2, 4 or 8
+                    ends: str = "shift", # frames near a shot's ends: "shift" the window into the shot, or "mirror" it about the frame (t+o -> t-o)
                    ): # generator of denoised CPU chunks `(t, C, H, W)`, same frames in the same order
     "Denoise a stream of frames, each frame as the centre of its own `window`-frame call on reflect-padded frames, inside its shot."
     check_number(window, "window", integer=True, low=1); check_number(pad, "pad", integer=True, low=0)
-    if tta not in (1, 2, 4, 8): raise ValueError(f"tta: expected 1, 2, 4 or 8 symmetries to average over, got {tta!r}")
+    if tta not in (1, 2, 4, 8): raise OptionError(f"tta: expected 1, 2, 4 or 8 symmetries to average over, got {tta!r}")
+    if ends not in ("shift", "mirror"): raise OptionError(f"ends: expected 'shift' or 'mirror', got {ends!r}")
     model.eval()
     device = device or next(model.parameters()).device
     sigma = model.cfg.noise_sigma if noise_sigma is None else noise_sigma
@@ -219,23 +221,40 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
     first, done = 0, 0                       # stream index of frames[0]; frames output so far
     cuts, last = [], None                    # stream indices that start a new shot; the last frame read (unpadded)
 
-    def run(start: int, n: int, t: int) -> torch.Tensor:
-        "Output frame t from the call on frames start .. start + n - 1."
-        held = slice(start - first, start - first + n)
-        clip = torch.stack(frames[held])[None].to(device)
-        flows = [torch.stack(f[held.start:held.stop - 1])[None].to(device) if n > 1 else None for f in (to_prev, to_next)]
+    def flow(i: int, k: int) -> torch.Tensor:
+        "Flow from held frame k to held frame i (stream indices): the stored one between neighbours, zero when k = i, else estimated now."
+        if k == i + 1: return to_prev[i - first]
+        if k == i - 1: return to_next[k - first]
+        if k == i: return torch.zeros(2, *frames[0].shape[-2:])
+        return model.estimate_flows(torch.stack([frames[i - first], frames[k - first]])[None].to(device))[0][0, 0].cpu()
+
+    def run(idx: list, t: int) -> torch.Tensor:
+        "Output frame t from the call on the held frames `idx` (stream indices; t appears once)."
+        clip = torch.stack([frames[i - first] for i in idx])[None].to(device)
+        flows = [torch.stack([flow(a, b) for a, b in pairs])[None].to(device) if len(idx) > 1 else None
+                 for pairs in (list(zip(idx[:-1], idx[1:])), list(zip(idx[1:], idx[:-1])))]   # (to previous, to next) per position
+        at = idx.index(t)
         out = sum(dihedral(model(dihedral(clip, k), *[None if f is None else dihedral(f, k, flow=True) for f in flows],
-                                 noise_sigma=sigma)[0, t - start], k, inverse=True) for k in range(tta)) / tta
-        noisy = clip[0, t - start]
+                                 noise_sigma=sigma)[0, at], k, inverse=True) for k in range(tta)) / tta
+        noisy = clip[0, at]
         if p: out, noisy = out[..., p:-p, p:-p], noisy[..., p:-p, p:-p]
         if match_mean: out = out + mean_offset(out, noisy, sigma)
         return out.clamp(0, 1).cpu()
 
-    def span(t: int, end: int) -> tuple:
-        "(start, n) of frame t's call: centred on t, shifted to stay inside t's shot (frames known up to `end`, excluded)."
+    def span(t: int, end: int) -> list:
+        "The stream indices of frame t's call, inside t's shot (frames known up to `end`, excluded)."
         s, e = max([c for c in cuts if c <= t], default=0), min([c for c in cuts if c > t], default=end)
         n = min(window, e - s)
-        return max(s, min(t - r, e - n)), n
+        if ends == "shift" or n == 1:
+            start = max(s, min(t - r, e - n))
+            return list(range(start, start + n))
+        idx = {0: t}
+        for o in range(1, max(r, window - 1 - r) + 1):
+            for d in ((-1,) if o <= r else ()) + ((1,) if o < window - r else ()):
+                # offset d*o: that frame if inside the shot, else its mirror about t, else (a shot shorter than the window) a repeat
+                # of the frame one step closer to t; never t itself, whose noisy pixel the blind spot must not see again
+                idx[d * o] = next((j for j in (t + d * o, t - d * o) if s <= j < e), idx[d * (o - 1)])   # o = 1 always finds one: n >= 2
+        return [idx[o] for o in sorted(idx)]
 
     def hold(frame: torch.Tensor):
         nonlocal last
@@ -255,13 +274,13 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
         while done + window <= end:   # frames done .. done + window - 1 are known: so is every cut that can move done's window
             ready.append(done); done += 1
         if ready:
-            yield torch.stack([run(*span(t, end), t) for t in ready])
+            yield torch.stack([run(span(t, end), t) for t in ready])
             drop = max(0, done - window + 1) - first   # no later window starts before done - window + 1
             if drop > 0:
                 del frames[:drop], to_prev[:drop], to_next[:drop]; first += drop
     end = first + len(frames)
     if done < end:
-        yield torch.stack([run(*span(t, end), t) for t in range(done, end)])
+        yield torch.stack([run(span(t, end), t) for t in range(done, end)])
 
 # %% ../nbs/42_denoise.ipynb #2688265c
 class NoiseLevelError(RestoreKitError, ValueError):

@@ -246,8 +246,35 @@ def test_tta_output_turns_with_the_input():
     for k in (1, 6):
         assert torch.allclose(run(dihedral(clip, k), 8), dihedral(run(clip, 8), k), atol=1e-5)
         assert (run(dihedral(clip, k), 1) - dihedral(run(clip, 1), k)).abs().max() > 1e-3
-    with pytest.raises(ValueError, match="tta"):
-        run(clip, 3)
+    from restorekit.guard import OptionError
+    for bad in (3, 0, 16, "2"):
+        with pytest.raises(OptionError, match="tta"):
+            run(clip, bad)
+    with pytest.raises(OptionError, match="ends"):
+        list(denoise_windows(model, clip.split(2), window=3, ends="reflect"))
+
+
+def test_mirrored_windows_stay_in_their_shot_and_never_repeat_the_frame():
+    "ends='mirror': every frame sits at the centre of a full window of frames from its own shot, itself only once; a shot shorter than the window repeats a neighbour."
+    from restorekit.stbn import STBN, STBNConfig
+    torch.manual_seed(0)
+    model = STBN(STBNConfig(flow_source="dis_medium", flow_refinement=False, loss="nll_full", channels=8)).eval()
+    g = torch.Generator().manual_seed(1)
+    shots = [(0, 6, 0.0), (6, 10, 0.7), (10, 12, 0.35)]                  # [start, end) and brightness: a cut before 6 and before 10
+    clip = torch.cat([lo + 0.3 * torch.rand(e - s, 3, 32, 32, generator=g) for s, e, lo in shots])
+    calls = []
+    model.register_forward_pre_hook(lambda module, args: calls.append(args[0][0]))
+    out = torch.cat(list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="mirror")))
+    assert out.shape == clip.shape and len(calls) == len(clip)
+    for t, call in enumerate(calls):
+        idx = [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in call]
+        s, e = next((s, e) for s, e, _ in shots if s <= t < e)
+        assert len(idx) == 7 and idx[3] == t and idx.count(t) == 1 and all(s <= i < e for i in idx), (t, idx)
+    assert [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in calls[0]] == [3, 2, 1, 0, 1, 2, 3]
+    assert [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in calls[10]] == [11, 11, 11, 10, 11, 11, 11]
+    calls.clear()
+    list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="shift"))
+    assert [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in calls[0]] == [0, 1, 2, 3, 4, 5]
 
 
 def test_prior_ships_and_is_the_starting_point(tmp_path, clip_files):
