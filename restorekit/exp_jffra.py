@@ -143,7 +143,7 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
     refines = overrides.get("flow_refinement", JFFRAConfig.flow_refinement)
     cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
                          "position_bias": knobs["position_bias"], "flow_loss_weight": knobs["flow_loss_weight"] if refines else 0.0,
-                         "per_frame_features": per_frame_features, **overrides})
+                         "per_frame_features": per_frame_features, "fusion": knobs.get("fusion", JFFRAConfig.fusion), **overrides})
     windows = t5_eval_windows(knobs)
     synthetic_options = {"max_translation": knobs["max_translation"]}
     result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
