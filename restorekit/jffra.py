@@ -23,14 +23,15 @@ from .unsupflow import photometric_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['ALIGNMENTS', 'FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead',
-           'refine_flow', 'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias', 'JFFRBlock',
-           'JFFRA', 'clean_flows_t_to_prev', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss',
+__all__ = ['ALIGNMENTS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext',
+           'FlowHead', 'refine_flow', 'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias',
+           'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss',
            'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
-FUSIONS = ("attention", "mean_residual", "aligned_frames", "aligned_average")
+FUSIONS = ("attention", "mean_residual", "aligned_frames", "aligned_average", "average_input")
+IMAGE_FUSIONS = ("aligned_frames", "aligned_average", "average_input")   # fusions that warp the neighbour frames themselves
 EXACT_FLOW = "exact" # `flow_source` value: the caller passes the exact flows (the upper bracket of Table 5)
 SR_TASKS = ("sr", "sr_bd")
 
@@ -54,7 +55,7 @@ class JFFRAConfig(ModelConfig):
     position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
     flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
-    fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the last flow)
+    fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the last flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
 
     choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS)}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
@@ -65,7 +66,7 @@ class JFFRAConfig(ModelConfig):
             raise ConfigError(f"JFFRAConfig.flow_refinement: refining a flow needs alignment='flow', got alignment={self.alignment!r}")
         if self.exact_flow and self.alignment != "flow":
             raise ConfigError(f"JFFRAConfig.flow_source: aligning with the exact flow needs alignment='flow', got alignment={self.alignment!r}")
-        if self.fusion in ("aligned_frames", "aligned_average") and self.per_frame_features:
+        if self.fusion in IMAGE_FUSIONS and self.per_frame_features:
             raise ConfigError(f"JFFRAConfig.fusion: {self.fusion!r} fuses the warped neighbour frames in the 3D front end, so it needs per_frame_features=False")
         if not self.exact_flow: get_estimator(self.flow_source)                       # raises ConfigError for an unknown estimator name
         for name in ("in_channels", "channels", "levels", "window_size", "heads", "scale"):
@@ -329,7 +330,7 @@ class JFFRA(nn.Module):
         if flows is not None: flows = [pad(f) for f in flows]
         out, trace = self._network(windows, flows)
         center = windows[:, 1]
-        if self.cfg.fusion == "aligned_average" and flows is not None:   # the image-level fusion the residual starts from
+        if self.cfg.fusion in ("aligned_average", "average_input") and flows is not None:   # the image-level fusion the residual starts from
             _, flow_prev, flow_next = trace[-1] if self.cfg.flow_refinement else trace[0]
             center = (warp(windows[:, 0], flow_prev) + center + warp(windows[:, 2], flow_next)) / 3
         s = self.cfg.upscale
@@ -342,8 +343,9 @@ class JFFRA(nn.Module):
 
     def _network(self, windows, flows):
         "Encoder/decoder on padded windows `(N, 3, 3, H, W)`; returns features `(N, C, H, W)` and the flow trace."
-        if self.cfg.fusion in ("aligned_frames", "aligned_average") and flows is not None:     # frame t's features from t and its neighbours warped onto it
+        if self.cfg.fusion in IMAGE_FUSIONS and flows is not None:     # frame t's features from t and its neighbours warped onto it
             aligned = torch.stack([warp(windows[:, 0], flows[0]), windows[:, 1], warp(windows[:, 2], flows[1])], 1)
+            if self.cfg.fusion == "average_input": aligned = aligned.mean(1, keepdim=True).expand_as(aligned)   # as the lower bracket sees its frame
             feats, feats_aligned = self.context(torch.cat([windows, aligned])).chunk(2)
             f_prev, _, f_next = feats.unbind(1); f_t = feats_aligned[:, 1]
         else:

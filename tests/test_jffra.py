@@ -233,15 +233,15 @@ def test_mean_residual_fusion_starts_from_the_mean_of_the_aligned_features():
 def test_aligned_frames_fusion_feeds_the_front_end_the_warped_neighbours():
     "fusion='aligned_frames': frame t's front-end features are those of t between its neighbours warped onto it; rows without flow are unchanged."
     torch.manual_seed(0)
-    centre = torch.rand(1, 3, 24, 24)
-    frames = torch.stack([torch.roll(centre, 3, -1), centre, torch.roll(centre, -3, -1)], 1)[:, None].expand(1, 1, 3, 3, 24, 24)
-    flows = [torch.tensor([3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 24, 24), torch.tensor([-3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 24, 24)]
+    centre = torch.rand(1, 3, 32, 32)
+    frames = torch.stack([torch.roll(centre, 3, -1), centre, torch.roll(centre, -3, -1)], 1)[:, None].expand(1, 1, 3, 3, 32, 32)
+    flows = [torch.tensor([3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 32, 32), torch.tensor([-3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 32, 32)]
     net = JFFRA(JFFRAConfig(channels=8, radius=1, flow_refinement=False, flow_source="exact", fusion="aligned_frames"))
     seen = {}
     net.encoder[0].register_forward_pre_hook(lambda m, args: seen.update(f_t=args[1]))
     with torch.no_grad():
         net._network(frames[0], flows)
-        still = net.context(centre[:, None].expand(1, 3, 3, 24, 24))[:, 1]          # t with exactly aligned copies of itself
+        still = net.context(centre[:, None].expand(1, 3, 3, 32, 32))[:, 1]          # t with exactly aligned copies of itself
     interior = (..., slice(6, -6), slice(6, -6))
     torch.testing.assert_close(seen["f_t"][interior], still[interior])
     with pytest.raises(ConfigError, match="per_frame_features"): JFFRAConfig(fusion="aligned_frames", per_frame_features=True)
@@ -252,3 +252,16 @@ def test_aligned_frames_fusion_feeds_the_front_end_the_warped_neighbours():
         torch.manual_seed(1); fused = JFFRA(JFFRAConfig(channels=8, alignment=alignment, flow_refinement=False, fusion="aligned_frames"))
         for p in (*plain.tail.parameters(), *fused.tail.parameters()): torch.nn.init.constant_(p, 0.01)
         with torch.no_grad(): torch.testing.assert_close(plain(clip), fused(clip))
+
+
+def test_aligned_average_fusion_starts_from_the_aligned_average():
+    "fusion='aligned_average': an untrained model returns, for every frame with both neighbours, the average of it and its neighbours warped by the flow."
+    from restorekit.exp_jffra import aligned_average
+    from restorekit.jffra import jffra_flow_inputs
+    ds = rk.RestorationDataset("denoise", "eval", n_frames=4, crop=16, length=2, sources=("synthetic",), synthetic_options={"max_translation": 6.0})
+    items = [ds[0], ds[1]]
+    batch = torch.utils.data.default_collate(items)
+    net = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise", flow_refinement=False, flow_source="exact", fusion="aligned_average"))
+    with torch.no_grad(): out = net(batch["lq"], **jffra_flow_inputs(net, batch))
+    for i, item in enumerate(items):
+        for t in (1, 2): torch.testing.assert_close(out[i, t], aligned_average(item, t))
