@@ -244,6 +244,12 @@ def test_aligned_frames_fusion_feeds_the_front_end_the_warped_neighbours():
         still = net.context(centre[:, None].expand(1, 3, 3, 32, 32))[:, 1]          # t with exactly aligned copies of itself
     interior = (..., slice(6, -6), slice(6, -6))
     torch.testing.assert_close(seen["f_t"][interior], still[interior])
+    net.cfg.fusion = "average_input"                                                   # the centre's stack is the aligned average three times
+    noisy = frames[0] + 0.1 * torch.randn(1, 3, 3, 32, 32)
+    with torch.no_grad():
+        net._network(noisy, flows)
+        average = torch.stack([rk.warp(noisy[:, 0], flows[0]), noisy[:, 1], rk.warp(noisy[:, 2], flows[1])], 1).mean(1, keepdim=True)
+        torch.testing.assert_close(seen["f_t"], net.context(average.expand(1, 3, 3, 32, 32))[:, 1])
     with pytest.raises(ConfigError, match="per_frame_features"): JFFRAConfig(fusion="aligned_frames", per_frame_features=True)
     with pytest.raises(ConfigError, match="fusion"): JFFRAConfig(fusion="average")
     clip = torch.rand(1, 3, 3, 16, 16)
@@ -254,14 +260,15 @@ def test_aligned_frames_fusion_feeds_the_front_end_the_warped_neighbours():
         with torch.no_grad(): torch.testing.assert_close(plain(clip), fused(clip))
 
 
-def test_aligned_average_fusion_starts_from_the_aligned_average():
-    "fusion='aligned_average': an untrained model returns, for every frame with both neighbours, the average of it and its neighbours warped by the flow."
+def test_aligned_average_fusions_start_from_the_aligned_average():
+    "fusion='aligned_average' or 'average_input': an untrained model returns, for every frame with both neighbours, the average of it and its neighbours warped by the flow."
     from restorekit.exp_jffra import aligned_average
     from restorekit.jffra import jffra_flow_inputs
     ds = rk.RestorationDataset("denoise", "eval", n_frames=4, crop=16, length=2, sources=("synthetic",), synthetic_options={"max_translation": 6.0})
     items = [ds[0], ds[1]]
     batch = torch.utils.data.default_collate(items)
-    net = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise", flow_refinement=False, flow_source="exact", fusion="aligned_average"))
-    with torch.no_grad(): out = net(batch["lq"], **jffra_flow_inputs(net, batch))
-    for i, item in enumerate(items):
-        for t in (1, 2): torch.testing.assert_close(out[i, t], aligned_average(item, t))
+    for fusion in ("aligned_average", "average_input"):
+        net = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise", flow_refinement=False, flow_source="exact", fusion=fusion))
+        with torch.no_grad(): out = net(batch["lq"], **jffra_flow_inputs(net, batch))
+        for i, item in enumerate(items):
+            for t in (1, 2): torch.testing.assert_close(out[i, t], aligned_average(item, t))
