@@ -183,4 +183,8 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="no_neighbours", per_frame_features=True, iters=480), dict(row="exact_flow", per_frame_features=True, iters=480),
     dict(row="no_neighbours", per_frame_features=True, lr=5e-3), dict(row="exact_flow", per_frame_features=True, lr=5e-3),
     dict(row="no_neighbours", per_frame_features=True, noise_sigma=100.0), dict(row="exact_flow", per_frame_features=True, noise_sigma=100.0),
-    dict(row="no_neighbours", per_frame_features=True, channels=32), dict(row="exact_flow", per_frame_features=True, channels=32)]
+    dict(row="no_neighbours", per_frame_features=True, channels=32), dict(row="exact_flow", per_frame_features=True, channels=32),
+    # where the aligned neighbours are fused (JFFRAConfig.fusion); the no-neighbour row has no flow, so every fusion leaves it as it is
+    dict(row="exact_flow", fusion="mean_residual"), dict(row="exact_flow", fusion="aligned_frames"),
+    dict(row="exact_flow", fusion="aligned_average"), dict(row="exact_flow", fusion="average_input"),
+    dict(row="no_flow_refinement", fusion="aligned_average")]
