@@ -55,7 +55,7 @@ class JFFRAConfig(ModelConfig):
     position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
     flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
-    fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the last flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
+    fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the initial flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
 
     choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS)}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
@@ -331,8 +331,7 @@ class JFFRA(nn.Module):
         out, trace = self._network(windows, flows)
         center = windows[:, 1]
         if self.cfg.fusion in ("aligned_average", "average_input") and flows is not None:   # the image-level fusion the residual starts from
-            _, flow_prev, flow_next = trace[-1] if self.cfg.flow_refinement else trace[0]
-            center = (warp(windows[:, 0], flow_prev) + center + warp(windows[:, 2], flow_next)) / 3
+            center = (warp(windows[:, 0], flows[0]) + center + warp(windows[:, 2], flows[1])) / 3   # the initial flow, as the front end's
         s = self.cfg.upscale
         base = center if s == 1 else F.interpolate(center, scale_factor=s, mode="bicubic", align_corners=False)
         restored = (base + self.tail(out))[..., :h * s, :w * s].unflatten(0, (b, t))

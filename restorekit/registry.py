@@ -211,8 +211,8 @@ register_table(AblationTable(
                 "flow head of the jffr row is also trained by a photometric loss of its flows on the clean frames "
                 "(flow_loss_weight 1); and the rows that have a flow also fuse the neighbour frames themselves "
                 "(fusion='aligned_average': frame t's front end sees t between its neighbours warped by the initial flow, and "
-                "the output is a residual on the average of t and its neighbours warped by the last flow, the refined one in "
-                "the jffr row), where the paper aligns and fuses features only: with Eq. 11's feature fusion a cpu run takes "
+                "the output is a residual on the average of t and its neighbours warped by that flow; the jffr row's flow head "
+                "refines the feature alignment), where the paper aligns and fuses features only: with Eq. 11's feature fusion a cpu run takes "
                 "a fraction of what the exactly aligned neighbours hold (the bracket study results/jffra_t5_brackets)."))
 
 register_table(AblationTable(
