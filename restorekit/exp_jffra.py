@@ -143,7 +143,7 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
     refines = overrides.get("flow_refinement", JFFRAConfig.flow_refinement)
     cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
                          "position_bias": knobs["position_bias"], "flow_loss_weight": knobs["flow_loss_weight"] if refines else 0.0,
-                         "per_frame_features": per_frame_features, **overrides})
+                         "per_frame_features": per_frame_features, "fusion": knobs.get("fusion", JFFRAConfig.fusion), **overrides})
     windows = t5_eval_windows(knobs)
     synthetic_options = {"max_translation": knobs["max_translation"]}
     result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
@@ -176,11 +176,16 @@ def write_bracket_probes(path, # the JSON file to write (probes it already holds
     return record
 
 BRACKET_PROBES = [                                      # the study committed as results/jffra_t5_brackets/cpu.json (seed 0)
-    dict(row="no_neighbours"), dict(row="exact_flow"),                                            # the brackets as the table trains them
-    dict(row="no_neighbours", per_frame_features=True), dict(row="exact_flow", per_frame_features=True),
-    dict(row="no_neighbours", noise_sigma=75.0 / 3 ** 0.5),                                       # σ/√3 of the preset's σ = 75: perfect fusion
-    dict(row="no_neighbours", per_frame_features=True, noise_sigma=75.0 / 3 ** 0.5),
-    dict(row="no_neighbours", per_frame_features=True, iters=480), dict(row="exact_flow", per_frame_features=True, iters=480),
-    dict(row="no_neighbours", per_frame_features=True, lr=5e-3), dict(row="exact_flow", per_frame_features=True, lr=5e-3),
-    dict(row="no_neighbours", per_frame_features=True, noise_sigma=100.0), dict(row="exact_flow", per_frame_features=True, noise_sigma=100.0),
-    dict(row="no_neighbours", per_frame_features=True, channels=32), dict(row="exact_flow", per_frame_features=True, channels=32)]
+    # the preset's knobs with Eq. 11's fusion, and changed training
+    dict(row="no_neighbours", fusion="attention"), dict(row="exact_flow", fusion="attention"),   # the brackets as the table trains them
+    dict(row="no_neighbours", fusion="attention", per_frame_features=True), dict(row="exact_flow", fusion="attention", per_frame_features=True),
+    dict(row="no_neighbours", fusion="attention", noise_sigma=75.0 / 3 ** 0.5),   # σ/√3 of the preset's σ = 75: perfect fusion
+    dict(row="no_neighbours", fusion="attention", per_frame_features=True, noise_sigma=75.0 / 3 ** 0.5),
+    dict(row="no_neighbours", fusion="attention", per_frame_features=True, iters=480), dict(row="exact_flow", fusion="attention", per_frame_features=True, iters=480),
+    dict(row="no_neighbours", fusion="attention", per_frame_features=True, lr=5e-3), dict(row="exact_flow", fusion="attention", per_frame_features=True, lr=5e-3),
+    dict(row="no_neighbours", fusion="attention", per_frame_features=True, noise_sigma=100.0), dict(row="exact_flow", fusion="attention", per_frame_features=True, noise_sigma=100.0),
+    dict(row="no_neighbours", fusion="attention", per_frame_features=True, channels=32), dict(row="exact_flow", fusion="attention", per_frame_features=True, channels=32),
+    # where the aligned neighbours are fused (JFFRAConfig.fusion); the no-neighbour row has no flow, so every fusion leaves it as it is
+    dict(row="exact_flow", fusion="mean_residual"), dict(row="exact_flow", fusion="aligned_frames"),
+    dict(row="exact_flow", fusion="aligned_average"), dict(row="exact_flow", fusion="average_input"),
+    dict(row="no_flow_refinement", fusion="aligned_average")]

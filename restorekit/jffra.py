@@ -23,12 +23,15 @@ from .unsupflow import photometric_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['ALIGNMENTS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow',
-           'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias', 'JFFRBlock', 'JFFRA',
-           'clean_flows_t_to_prev', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss', 'jffra_batch_loss']
+__all__ = ['ALIGNMENTS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext',
+           'FlowHead', 'refine_flow', 'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias',
+           'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss',
+           'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
+FUSIONS = ("attention", "mean_residual", "aligned_frames", "aligned_average", "average_input")
+IMAGE_FUSIONS = ("aligned_frames", "aligned_average", "average_input")   # fusions that warp the neighbour frames themselves
 EXACT_FLOW = "exact" # `flow_source` value: the caller passes the exact flows (the upper bracket of Table 5)
 SR_TASKS = ("sr", "sr_bd")
 
@@ -52,8 +55,9 @@ class JFFRAConfig(ModelConfig):
     position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
     flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
+    fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the initial flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
 
-    choices = {"alignment": ALIGNMENTS, "task": tuple(TASKS)}
+    choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS)}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -62,6 +66,8 @@ class JFFRAConfig(ModelConfig):
             raise ConfigError(f"JFFRAConfig.flow_refinement: refining a flow needs alignment='flow', got alignment={self.alignment!r}")
         if self.exact_flow and self.alignment != "flow":
             raise ConfigError(f"JFFRAConfig.flow_source: aligning with the exact flow needs alignment='flow', got alignment={self.alignment!r}")
+        if self.fusion in IMAGE_FUSIONS and self.per_frame_features:
+            raise ConfigError(f"JFFRAConfig.fusion: {self.fusion!r} fuses the warped neighbour frames in the 3D front end, so it needs per_frame_features=False")
         if not self.exact_flow: get_estimator(self.flow_source)                       # raises ConfigError for an unknown estimator name
         for name in ("in_channels", "channels", "levels", "window_size", "heads", "scale"):
             if getattr(self, name) < 1: raise ConfigError(f"JFFRAConfig.{name}: expected >= 1, got {getattr(self, name)}")
@@ -217,9 +223,10 @@ class JFFRBlock(nn.Module):
                  radius: int = 4, # cost-volume radius of the flow head
                  heads: int = 1, # attention heads
                  position_bias: bool = False, # add a learned relative-position bias to the attention logits
+                 mean_residual: bool = False, # the attention adds to the mean of f_t and its aligned neighbours instead of to f_t alone
                 ):
         super().__init__()
-        self.alignment, self.window_size, self.heads = alignment, window_size, heads
+        self.alignment, self.window_size, self.heads, self.mean_residual = alignment, window_size, heads, mean_residual
         key_frames = 3 if alignment == "mutual_attention" else 1
         self.position_bias = RelativePositionBias(window_size, heads, key_frames) if position_bias else None
         kv_in = channels if alignment in ("mutual_attention", "none") else 3 * channels
@@ -256,8 +263,9 @@ class JFFRBlock(nn.Module):
             flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
             stacked = torch.cat([al_prev, f_t, al_next], 1)                     # Eq. 8-9: f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
             k, v = self.to_k(stacked), self.to_v(stacked)
+        residual_of = (al_prev + f_t + al_next) / 3 if self.mean_residual and self.alignment in ("flow", "learnable_offset") else f_t
         bias = self.position_bias() if self.position_bias is not None else None
-        refined = f_t + window_attention(q, k, v, self.window_size, self.heads, bias)   # Eq. 10-11
+        refined = residual_of + window_attention(q, k, v, self.window_size, self.heads, bias)   # Eq. 10-11 (residual_of = f_t)
         return self.body(refined), flow_prev, flow_next
 
 # %% ../nbs/22_jffra.ipynb #8eb4d60e
@@ -267,7 +275,8 @@ class JFFRA(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or JFFRAConfig()
         c, n = cfg.channels, cfg.levels
-        make = lambda: JFFRBlock(c, cfg.alignment, cfg.flow_refinement, cfg.window_size, cfg.radius, cfg.heads, cfg.position_bias)
+        make = lambda: JFFRBlock(c, cfg.alignment, cfg.flow_refinement, cfg.window_size, cfg.radius, cfg.heads, cfg.position_bias,
+                                cfg.fusion == "mean_residual")
         self.context = TemporalContext(cfg.in_channels, c, temporal=not cfg.per_frame_features)
         self.encoder = nn.ModuleList([make() for _ in range(n)])
         self.down = nn.ModuleList([nn.Conv2d(c, c, 3, stride=2, padding=1) for _ in range(n - 1)])
@@ -321,6 +330,8 @@ class JFFRA(nn.Module):
         if flows is not None: flows = [pad(f) for f in flows]
         out, trace = self._network(windows, flows)
         center = windows[:, 1]
+        if self.cfg.fusion in ("aligned_average", "average_input") and flows is not None:   # the image-level fusion the residual starts from
+            center = (warp(windows[:, 0], flows[0]) + center + warp(windows[:, 2], flows[1])) / 3   # the initial flow, as the front end's
         s = self.cfg.upscale
         base = center if s == 1 else F.interpolate(center, scale_factor=s, mode="bicubic", align_corners=False)
         restored = (base + self.tail(out))[..., :h * s, :w * s].unflatten(0, (b, t))
@@ -331,8 +342,13 @@ class JFFRA(nn.Module):
 
     def _network(self, windows, flows):
         "Encoder/decoder on padded windows `(N, 3, 3, H, W)`; returns features `(N, C, H, W)` and the flow trace."
-        feats = self.context(windows)
-        f_prev, f_t, f_next = feats.unbind(1)
+        if self.cfg.fusion in IMAGE_FUSIONS and flows is not None:     # frame t's features from t and its neighbours warped onto it
+            aligned = torch.stack([warp(windows[:, 0], flows[0]), windows[:, 1], warp(windows[:, 2], flows[1])], 1)
+            if self.cfg.fusion == "average_input": aligned = aligned.mean(1, keepdim=True).expand_as(aligned)   # as the lower bracket sees its frame
+            feats, feats_aligned = self.context(torch.cat([windows, aligned])).chunk(2)
+            f_prev, _, f_next = feats.unbind(1); f_t = feats_aligned[:, 1]
+        else:
+            f_prev, f_t, f_next = self.context(windows).unbind(1)
         flow_prev, flow_next = flows if flows is not None else (None, None)
         trace = [("initial", flow_prev, flow_next)] if flows is not None else []
         skips = []

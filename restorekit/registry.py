@@ -194,10 +194,10 @@ register_table(AblationTable(
           _V("jffr", {"alignment": "flow", "flow_refinement": True}, 35.15, "JFFR"),
           _V("exact_flow", {"alignment": "flow", "flow_refinement": False, "flow_source": "exact"}, None, "Upper bracket: attention on the exact flow",
              data={})],
-    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1), paper=dict(iters=300_000, crop=256, n_frames=3, num_workers=4),
+    presets=_model_presets(smoke=dict(iters=3, crop=16, n_train=1, fusion="aligned_average"), paper=dict(iters=300_000, crop=256, n_frames=3, num_workers=4),
                            cpu=dict(iters=240, batch_size=2, crop=48, n_frames=5, channels=16, n_train=32, n_eval=32, lr=2e-3,
                                     radius=2, sources="synthetic", max_translation=6.0, task="denoise", noise_sigma=75.0,
-                                    position_bias=True, flow_loss_weight=1.0, initial_flow="dis_ultrafast")),
+                                    position_bias=True, flow_loss_weight=1.0, initial_flow="dis_ultrafast", fusion="aligned_average")),
     description="Replaces the warp-then-attend block with attention that aligns by itself (mutual self-attention, "
                 "learnable offsets) or with attention on the unrefined initial flow; two brackets that are not the paper's "
                 "(no neighbours at all; attention on the exact flow) say how much alignment can give at the run's scale and "
@@ -205,11 +205,15 @@ register_table(AblationTable(
                 "headline model, trained apart from the three variants, so the 5.7 dB over 'attention without refined flow' "
                 "mixes the flow refinement with that training. The step Table 5 ablates is no_flow_refinement -> jffr (the "
                 "same network without its flow head); the verdicts test the direction of each step, not its size. The cpu "
-                "preset departs from the paper in three places (see the notebook for why): it denoises (sigma 75) 5-frame "
+                "preset departs from the paper in four places (see the notebook for why): it denoises (sigma 75) 5-frame "
                 "windows with 6 px/frame motion, scored on the three frames that have both neighbours, with DIS ultrafast as "
-                "the initial flow; every row's window attention has a learned relative-position bias (position_bias); and the "
+                "the initial flow; every row's window attention has a learned relative-position bias (position_bias); the "
                 "flow head of the jffr row is also trained by a photometric loss of its flows on the clean frames "
-                "(flow_loss_weight 1)."))
+                "(flow_loss_weight 1); and the rows that have a flow also fuse the neighbour frames themselves "
+                "(fusion='aligned_average': frame t's front end sees t between its neighbours warped by the initial flow, and "
+                "the output is a residual on the average of t and its neighbours warped by that flow; the jffr row's flow head "
+                "refines the feature alignment), where the paper aligns and fuses features only: with Eq. 11's feature fusion a cpu run takes "
+                "a fraction of what the exactly aligned neighbours hold (the bracket study results/jffra_t5_brackets)."))
 
 register_table(AblationTable(
     name="jffra_t6", paper="JFFRA", title="Occlusion-aware temporal loss (warping error OPW)",

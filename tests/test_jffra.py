@@ -214,3 +214,61 @@ def test_per_frame_features_align_exactly_where_3d_features_do_not():
         assert (err < 1e-5) if per_frame else (err > 1e-2), (per_frame, float(err))
     assert sum(p.numel() for p in JFFRA(JFFRAConfig(channels=8, per_frame_features=True)).context.parameters()) < \
            sum(p.numel() for p in JFFRA(JFFRAConfig(channels=8)).context.parameters())
+
+
+def test_mean_residual_fusion_starts_from_the_mean_of_the_aligned_features():
+    "fusion='mean_residual': with the attention's values zeroed the block returns body(mean of f_t and its flow-aligned neighbours)."
+    torch.manual_seed(0)
+    f_prev, f_t, f_next = torch.rand(3, 1, 8, 16, 16).unbind(0)
+    flow_prev, flow_next = torch.full((1, 2, 16, 16), 1.5), torch.full((1, 2, 16, 16), -0.5)
+    for alignment, mean_residual in (("flow", True), ("flow", False), ("none", True)):
+        block = JFFRBlock(8, alignment, flow_refinement=False, mean_residual=mean_residual)
+        torch.nn.init.zeros_(block.to_v.weight); torch.nn.init.zeros_(block.to_v.bias)
+        with torch.no_grad():
+            out, _, _ = block(f_prev, f_t, f_next, flow_prev, flow_next)
+            fused = (rk.warp(f_prev, flow_prev) + f_t + rk.warp(f_next, flow_next)) / 3 if alignment == "flow" and mean_residual else f_t
+            torch.testing.assert_close(out, block.body(fused))
+
+
+def test_aligned_frames_fusion_feeds_the_front_end_the_warped_neighbours():
+    "fusion='aligned_frames': frame t's front-end features are those of t between its neighbours warped onto it; rows without flow are unchanged."
+    torch.manual_seed(0)
+    centre = torch.rand(1, 3, 32, 32)
+    frames = torch.stack([torch.roll(centre, 3, -1), centre, torch.roll(centre, -3, -1)], 1)[:, None].expand(1, 1, 3, 3, 32, 32)
+    flows = [torch.tensor([3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 32, 32), torch.tensor([-3.0, 0.0]).view(1, 2, 1, 1).expand(1, 2, 32, 32)]
+    net = JFFRA(JFFRAConfig(channels=8, radius=1, flow_refinement=False, flow_source="exact", fusion="aligned_frames"))
+    seen = {}
+    net.encoder[0].register_forward_pre_hook(lambda m, args: seen.update(f_t=args[1]))
+    with torch.no_grad():
+        net._network(frames[0], flows)
+        still = net.context(centre[:, None].expand(1, 3, 3, 32, 32))[:, 1]          # t with exactly aligned copies of itself
+    interior = (..., slice(6, -6), slice(6, -6))
+    torch.testing.assert_close(seen["f_t"][interior], still[interior])
+    net.cfg.fusion = "average_input"                                                   # the centre's stack is the aligned average three times
+    noisy = frames[0] + 0.1 * torch.randn(1, 3, 3, 32, 32)
+    with torch.no_grad():
+        net._network(noisy, flows)
+        average = torch.stack([rk.warp(noisy[:, 0], flows[0]), noisy[:, 1], rk.warp(noisy[:, 2], flows[1])], 1).mean(1, keepdim=True)
+        torch.testing.assert_close(seen["f_t"], net.context(average.expand(1, 3, 3, 32, 32))[:, 1])
+    with pytest.raises(ConfigError, match="per_frame_features"): JFFRAConfig(fusion="aligned_frames", per_frame_features=True)
+    with pytest.raises(ConfigError, match="fusion"): JFFRAConfig(fusion="average")
+    clip = torch.rand(1, 3, 3, 16, 16)
+    for alignment in ("none", "mutual_attention", "learnable_offset"):
+        torch.manual_seed(1); plain = JFFRA(JFFRAConfig(channels=8, alignment=alignment, flow_refinement=False))
+        torch.manual_seed(1); fused = JFFRA(JFFRAConfig(channels=8, alignment=alignment, flow_refinement=False, fusion="aligned_frames"))
+        for p in (*plain.tail.parameters(), *fused.tail.parameters()): torch.nn.init.constant_(p, 0.01)
+        with torch.no_grad(): torch.testing.assert_close(plain(clip), fused(clip))
+
+
+def test_aligned_average_fusions_start_from_the_aligned_average():
+    "fusion='aligned_average' or 'average_input': an untrained model returns, for every frame with both neighbours, the average of it and its neighbours warped by the flow."
+    from restorekit.exp_jffra import aligned_average
+    from restorekit.jffra import jffra_flow_inputs
+    ds = rk.RestorationDataset("denoise", "eval", n_frames=4, crop=16, length=2, sources=("synthetic",), synthetic_options={"max_translation": 6.0})
+    items = [ds[0], ds[1]]
+    batch = torch.utils.data.default_collate(items)
+    for fusion in ("aligned_average", "average_input"):
+        net = JFFRA(JFFRAConfig(channels=8, radius=1, task="denoise", flow_refinement=False, flow_source="exact", fusion=fusion))
+        with torch.no_grad(): out = net(batch["lq"], **jffra_flow_inputs(net, batch))
+        for i, item in enumerate(items):
+            for t in (1, 2): torch.testing.assert_close(out[i, t], aligned_average(item, t))
