@@ -9,7 +9,7 @@ from restorekit.flownet import PyramidFlowNet
 
 nets = {}
 for name in sys.argv[1:]:
-    nets[name] = PyramidFlowNet(); nets[name].load_state_dict(torch.load(f"/tmp/stbn20/net-{name}.pt")); nets[name].eval()
+    nets[name] = PyramidFlowNet(); nets[name].load_state_dict(torch.load(f"/tmp/stbn20/net-{name}.pt", weights_only=True)); nets[name].eval()
 rows = []
 for k, ((noisy, truth, vis), (clean, _, _)) in enumerate(zip(eval_pairs(frames="lq"), eval_pairs(frames="hq"))):
     m = lambda f: float(((f - truth).norm(dim=1, keepdim=True) * vis).sum() / vis.sum())
