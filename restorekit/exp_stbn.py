@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -20,7 +21,7 @@ from .data import RestorationDataset
 from .flownet import PyramidFlowNet, pretrain_flownet
 from .evaluation import DEFAULT_SCORES, score_windows
 from .metrics import psnr
-from .layers import evaluation_mode, flow_param_groups
+from .layers import evaluation_mode, flow_param_groups, remember_flows
 from .stbn import STBN, frozen_copy, stbn_loss, teacher_due
 from .train import TrainConfig, train
 
@@ -44,6 +45,7 @@ def train_stbn(model: STBN, # the model to train (in place)
                teacher_every: int = 100, # steps between refreshes of the distillation teacher after the warm-up (0: one teacher)
                eval_fn=None, # eval_fn(model) -> dict, run every cfg.eval_every steps and at the end (`restorekit.train.train`)
                ckpt_path=None, # checkpoint file for `train`
+               remember: bool = True, # reuse the flows a flow net computes without gradient for a window it sees again unchanged (`layers.remember_flows`: the same numbers, computed once)
               ): # `restorekit.train.TrainResult`
     "Self-supervised STBN training: flow pre-training, then `stbn_loss` with distillation from a refreshed teacher after the warm-up."
     if model.flownet is not None and flow_pretrain_steps > 0:
@@ -60,7 +62,8 @@ def train_stbn(model: STBN, # the model to train (in place)
         return parts["loss"], {"denoise": parts["denoise"].detach(), "distill": parts["distill"].detach(), "teacher_step": float(run["teacher_step"])}
     groups = lambda m: flow_param_groups(m, m.flownet, cfg.lr, flow_lr)
     refresh(0)
-    return train(model, loss_fn, dataset, cfg, eval_fn=eval_fn, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
+    with remember_flows() if remember else nullcontext():
+        return train(model, loss_fn, dataset, cfg, eval_fn=eval_fn, ckpt_path=ckpt_path, callbacks=[track], param_groups=groups)
 
 def evaluate_denoiser(model: STBN, # trained model
                       dataset, # items with "lq" (noisy) and "hq" (clean) `(T, C, H, W)`, e.g. a RestorationDataset eval split

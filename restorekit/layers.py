@@ -5,7 +5,11 @@
 # %% ../nbs/19_layers.ipynb #9c7ae931
 from __future__ import annotations
 
+import collections
+import contextvars
+import hashlib
 import math
+import weakref
 from contextlib import contextmanager
 
 import torch
@@ -19,8 +23,8 @@ from .warp import resize_flow
 
 # %% auto #0
 __all__ = ['MIN_FLOW_SIZE', 'DEFAULT_ESTIMATOR', 'FLOW_SOURCES', 'CLASSICAL_FLOW_SOURCES', 'LEARNED_FLOW_SOURCES',
-           'FLOW_SOURCE_ALIASES', 'ResidualBlock', 'pair_flows', 'neighbour_flows', 'flow_param_groups', 'unwrap_model',
-           'evaluation_mode']
+           'FLOW_SOURCE_ALIASES', 'ResidualBlock', 'pair_flows', 'neighbour_flows', 'FlowMemo', 'remember_flows',
+           'flow_param_groups', 'unwrap_model', 'evaluation_mode']
 
 # %% ../nbs/19_layers.ipynb #8212fb6e
 class ResidualBlock(nn.Module):
@@ -36,6 +40,8 @@ class ResidualBlock(nn.Module):
 # %% ../nbs/19_layers.ipynb #74736778
 MIN_FLOW_SIZE = 16            # classical estimators run on frames enlarged to at least this short side (px)
 DEFAULT_ESTIMATOR = "dis_medium" # the classical estimator `neighbour_flows` uses unless told otherwise
+
+_FLOW_MEMO = contextvars.ContextVar("restorekit_flow_memo", default=None)   # the `FlowMemo` of the innermost `remember_flows` block
 
 class _ZeroGradient(torch.autograd.Function):
     "Identity on `value` (computed without autograd) whose backward hands each of `params` a zero gradient."
@@ -56,9 +62,10 @@ def pair_flows(estimator, # nn.Module `(ref, other) -> flow`, a FlowEstimator, t
     "Flow from `ref` to `other`: learned nets with gradient (or its zeros), classical estimators without, on enlarged small frames."
     if estimator is None: return ref.new_zeros(ref.shape[0], 2, *ref.shape[-2:])
     if isinstance(estimator, nn.Module):
-        if gradient or not torch.is_grad_enabled(): return estimator(ref, other)
-        with torch.no_grad(): flow = estimator(ref, other)
-        trained = [p for p in estimator.parameters() if p.requires_grad]
+        if gradient and torch.is_grad_enabled(): return estimator(ref, other)
+        memo = _FLOW_MEMO.get()
+        with torch.no_grad(): flow = estimator(ref, other) if memo is None else memo.flow(estimator, ref, other)
+        trained = [p for p in estimator.parameters() if p.requires_grad] if torch.is_grad_enabled() else []
         return _ZeroGradient.apply(flow, *trained) if trained else flow
     if isinstance(estimator, str): estimator = get_estimator(estimator)
     h, w = ref.shape[-2:]
@@ -83,6 +90,64 @@ def neighbour_flows(clip: torch.Tensor, # clip `(B, T, C, H, W)`, T >= 2
     ref, other = (torch.cat([later, earlier]), torch.cat([earlier, later])) if both else (later, earlier)
     flows = pair_flows(estimator, ref, other, gradient).view(-1, b, t - 1, 2, h, w)
     return flows[0], (flows[1] if both else None)
+
+# %% ../nbs/19_layers.ipynb #b8e4d2e3
+_RANDOM_IN_TRAINING = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)   # layers whose training-mode output is not a function of weights and input
+
+class FlowMemo:
+    "The flows of learned nets computed without gradient, kept per net and frames while the net's weights stay as they were."
+    def __init__(self, max_bytes: int = 256 * 2 ** 20, # memory kept for flows; past it the flows used longest ago are dropped
+                ):
+        self.max_bytes, self.hits, self.misses, self.bytes = int(max_bytes), 0, 0, 0
+        self._nets = {}                                  # id(net) -> (weak reference, copies of its parameters and buffers)
+        self._flows = collections.OrderedDict()          # (id(net), digest of the frames) -> flow, least recently used first
+
+    def _current(self, net: nn.Module) -> bool:
+        "Whether `net`'s kept flows are still its flows (its weights equal the copies); if not, forget them and copy the weights."
+        tensors = [*net.parameters(), *net.buffers()]
+        known = self._nets.get(id(net))
+        if known is not None and known[0]() is net and len(known[1]) == len(tensors) and all(
+                a.shape == b.shape and torch.equal(a, b) for a, b in zip(tensors, known[1])):
+            return True
+        self.forget(net)
+        self._nets[id(net)] = (weakref.ref(net), [t.detach().clone() for t in tensors])
+        return False
+
+    def forget(self, net: nn.Module) -> None:
+        "Drop every flow kept for `net`."
+        for key in [k for k in self._flows if k[0] == id(net)]: self.bytes -= self._flows.pop(key).nbytes
+        self._nets.pop(id(net), None)
+
+    def flow(self, net: nn.Module, # the flow net, called as `net(ref, other)`
+             ref: torch.Tensor, # `(B, C, H, W)`
+             other: torch.Tensor, # `(B, C, H, W)`
+            ) -> torch.Tensor: # `net(ref, other)` without gradient: kept from an earlier call on the same frames, or computed now and kept
+        "`net(ref, other)` computed once per frames and weights."
+        if any(m.training and isinstance(m, _RANDOM_IN_TRAINING) for m in net.modules()):
+            with torch.no_grad(): return net(ref, other)
+        digest = hashlib.blake2b(digest_size=32)
+        for x in (ref, other):
+            digest.update(repr((tuple(x.shape), x.dtype, x.device, net.training)).encode())
+            digest.update(x.detach().contiguous().view(-1).view(torch.uint8).cpu().numpy())
+        key = (id(net), digest.digest())
+        if self._current(net) and key in self._flows:
+            self.hits += 1; self._flows.move_to_end(key)
+            return self._flows[key].clone()
+        self.misses += 1
+        with torch.no_grad(): flow = net(ref, other)
+        self._flows[key] = flow.detach().clone(); self.bytes += flow.nbytes
+        while self.bytes > self.max_bytes and self._flows: self.bytes -= self._flows.popitem(last=False)[1].nbytes
+        return flow
+
+@contextmanager
+def remember_flows(max_bytes: int = 256 * 2 ** 20, # memory kept for flows (`FlowMemo`)
+                  ):
+    "A block in which `pair_flows` keeps the flows learned nets compute without gradient and reuses them for the same frames and weights; yields the `FlowMemo`."
+    memo = FlowMemo(max_bytes)
+    token = _FLOW_MEMO.set(memo)
+    try: yield memo
+    finally: _FLOW_MEMO.reset(token)
+
 
 # %% ../nbs/19_layers.ipynb #6612919f
 FLOW_SOURCES = { # where a model's flows come from (`flow_source` of every model config) -> what runs
