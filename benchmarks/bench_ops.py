@@ -65,7 +65,7 @@ def bounds(names, steps: int) -> None:
         step()
         flops = count_flops(step)
         ms = 1e3 / steps_per_cpu_second(step, steps)
-        print(f"{name:>13}: {flops / 1e9:6.2f} GFLOP per step, {ms:7.1f} ms per step = {flops / ms / 1e6:5.1f} GFLOP/s "
+        print(f"{name:>23}: {flops / 1e9:6.2f} GFLOP per step, {ms:7.1f} ms per step = {flops / ms / 1e6:5.1f} GFLOP/s "
               f"({flops / ms / 1e6 / (peak / 1e9):4.0%} of peak); at the peak the FLOPs take {flops / peak * 1e3:6.1f} ms", flush=True)
     print(f"peak re-measured: {conv_peak(repeats=9, clock=time.process_time) / 1e9:.1f} GFLOP/s")
 
@@ -101,11 +101,11 @@ def compare(names, steps: int, threads: int, rounds: int, against: str) -> None:
     for _ in range(rounds):
         runs["against"].append(_in_child(names, steps, threads, against))
         runs["this"].append(_in_child(names, steps, threads, None))
-    print(f"{'model':>13} | {'operator calls: against':>23} {'this':>6} {'ratio':>6} | {'steps/CPU-s: against':>20} {'this':>6} {'ratio':>6}")
+    print(f"{'model':>23} | {'operator calls: against':>23} {'this':>6} {'ratio':>6} | {'steps/CPU-s: against':>20} {'this':>6} {'ratio':>6}")
     for name in names:
         calls = {v: runs[v][0][name][0] for v in runs}
         rate = {v: statistics.median(r[name][1] for r in runs[v]) for v in runs}
-        print(f"{name:>13} | {calls['against']:23d} {calls['this']:6d} {calls['against'] / calls['this']:5.1f}x | "
+        print(f"{name:>23} | {calls['against']:23d} {calls['this']:6d} {calls['against'] / calls['this']:5.1f}x | "
               f"{rate['against']:20.2f} {rate['this']:6.2f} {rate['this'] / rate['against']:5.2f}x")
     print(f"ratio: operator calls against / this, steps per CPU-second this / against; medians of {rounds} alternating rounds")
 
@@ -137,7 +137,7 @@ def main(argv=None) -> None:
     else:
         for name, (calls, rate, top) in measure(names, args.steps).items():
             top = ", ".join(f"{op[6:]} {n}" for op, n in top[:args.top])
-            print(f"{name:>13}: {calls:6d} operator calls, {rate:6.2f} steps per CPU-second   [{top}]", flush=True)
+            print(f"{name:>23}: {calls:6d} operator calls, {rate:6.2f} steps per CPU-second   [{top}]", flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

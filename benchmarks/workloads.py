@@ -1,7 +1,8 @@
 """The workloads the speed benchmarks share: one cost volume call and one training step of each model's `cpu` preset.
 
 Each `training_steps()` entry is a closure that runs one optimiser step exactly as the ablation notebooks do
-(forward, the model's loss, backward, gradient clipping at 1.0, Adam) on a fixed batch drawn from
+(forward, the model's loss, backward, gradient clipping at 1.0, Adam; STBN inside `remember_flows` as `train_stbn`:
+"STBN" sees its window again, "STBN new window" for the first time) on a fixed batch drawn from
 `RestorationDataset` with the sizes of the model's `cpu` preset in `restorekit.registry` (the full-model row of
 the table named in `MODELS`), the preset's model-config knobs (e.g. JFFRA's `radius`) included. Building them takes a
 few seconds (datasets, models); calling them is what is timed.
@@ -98,14 +99,26 @@ def jffra_step():
     return _optimiser_step(model, lambda: jffra_batch_loss(model, batch)[0])
 
 
-def stbn_step(distill: bool = False):
+def _remembering(step, new_window: bool):
+    """`step` inside `restorekit.layers.remember_flows`, as `train_stbn` trains: one memo kept over the steps (the fixed
+    batch is a window seen again), or (`new_window`) a fresh memo every step (every window new to it). A restorekit
+    without `remember_flows` runs `step` as it is."""
+    try: from restorekit.layers import remember_flows
+    except ImportError: return step
+    kept = remember_flows()
+    def remembered():
+        with (remember_flows() if new_window else kept): return step()
+    return remembered
+
+
+def stbn_step(distill: bool = False, new_window: bool = False):
     from restorekit.stbn import STBN, STBNConfig, frozen_copy, stbn_loss
     knobs, values = preset("STBN")
     torch.manual_seed(0)
     model = STBN(_config(STBNConfig, values, distill_warmup=0)).train()
     clip = _batch("denoise", knobs, sigma=knobs["noise_sigma"])["lq"]
     teacher = frozen_copy(model) if distill else None
-    return _optimiser_step(model, lambda: stbn_loss(model, clip, 1, teacher)["loss"])
+    return _remembering(_optimiser_step(model, lambda: stbn_loss(model, clip, 1, teacher)["loss"]), new_window)
 
 
 def s2svr_step():
@@ -126,7 +139,8 @@ def ncfl_step():
     return _optimiser_step(model, lambda: ncfl_loss(model, batch)[0])
 
 
-TRAINING_STEPS = {"JFFRA": jffra_step, "STBN": stbn_step, "STBN+distill": lambda: stbn_step(distill=True),
+TRAINING_STEPS = {"JFFRA": jffra_step, "STBN": stbn_step, "STBN new window": lambda: stbn_step(new_window=True),
+                  "STBN+distill": lambda: stbn_step(distill=True), "STBN+distill new window": lambda: stbn_step(distill=True, new_window=True),
                   "S2SVR": s2svr_step, "NCFL": ncfl_step}
 
 

@@ -101,6 +101,7 @@ class FlowMemo:
         self.max_bytes, self.hits, self.misses, self.bytes = int(max_bytes), 0, 0, 0
         self._nets = {}                                  # id(net) -> (weak reference, copies of its parameters and buffers)
         self._flows = collections.OrderedDict()          # (id(net), digest of the frames) -> flow, least recently used first
+        self._tokens = []                                # context-variable tokens of the blocks this memo is active in
 
     def _current(self, net: nn.Module) -> bool:
         "Whether `net`'s kept flows are still its flows (its weights equal the copies); if not, forget them and copy the weights."
@@ -139,14 +140,14 @@ class FlowMemo:
         while self.bytes > self.max_bytes and self._flows: self.bytes -= self._flows.popitem(last=False)[1].nbytes
         return flow
 
-@contextmanager
+    def __enter__(self):
+        self._tokens.append(_FLOW_MEMO.set(self)); return self
+    def __exit__(self, *exc): _FLOW_MEMO.reset(self._tokens.pop())
+
 def remember_flows(max_bytes: int = 256 * 2 ** 20, # memory kept for flows (`FlowMemo`)
-                  ):
-    "A block in which `pair_flows` keeps the flows learned nets compute without gradient and reuses them for the same frames and weights; yields the `FlowMemo`."
-    memo = FlowMemo(max_bytes)
-    token = _FLOW_MEMO.set(memo)
-    try: yield memo
-    finally: _FLOW_MEMO.reset(token)
+                  ) -> FlowMemo: # a context manager; the same memo can be entered again (its flows are kept in between)
+    "`with remember_flows():` a block in which `pair_flows` keeps the flows learned nets compute without gradient and reuses them for the same frames and weights."
+    return FlowMemo(max_bytes)
 
 
 # %% ../nbs/19_layers.ipynb #6612919f
