@@ -122,16 +122,27 @@ class LocalAttention(nn.Module):
         self.w_a = nn.Conv2d(2 * channels, channels, 3, padding=1)   # W_a
         self.v_a = nn.Conv2d(channels, 1, 1)                         # V_a
 
-    def scores(self, s_prev: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        "e_ij of Eq. 7 for a stack of latents `z (B, K, C, H, W)` -> `(B, K, 1, H, W)`."
-        b, k, c, h, w = z.shape
-        pairs = torch.cat([s_prev[:, None].expand(b, k, c, h, w), z], 2).flatten(0, 1)
-        return self.v_a(torch.tanh(self.w_a(pairs))).view(b, k, 1, h, w)
+    def keys(self, latents: torch.Tensor, # `(B, N, C, H, W)`
+            ) -> torch.Tensor: # W_a^z z_j of every latent, `(B, N, C, H, W)`: the part of W_a [s, z_j] that reads z_j
+        "The latents' half of W_a (Eq. 7), one convolution over all of them."
+        b, n, c, h, w = latents.shape
+        return F.conv2d(latents.flatten(0, 1), self.w_a.weight[:, c:], padding=self.w_a.padding).view(b, n, -1, h, w)
 
-    def forward(self, s_prev, latents, i: int, return_weights: bool = False):
+    def scores(self, s_prev: torch.Tensor, # `(B, C, H, W)`
+               keys: torch.Tensor, # `keys` of the window's latents, `(B, K, C, H, W)`
+              ) -> torch.Tensor: # e_ij of Eq. 7, `(B, K, 1, H, W)`
+        "e_ij of Eq. 7: W_a [s, z_j] = W_a^s s + W_a^z z_j, then tanh and V_a."
+        b, k, _, h, w = keys.shape
+        query = F.conv2d(s_prev, self.w_a.weight[:, :s_prev.shape[1]], self.w_a.bias, padding=self.w_a.padding)
+        return self.v_a(torch.tanh(keys + query[:, None]).flatten(0, 1)).view(b, k, 1, h, w)
+
+    def forward(self, s_prev, latents, i: int, return_weights: bool = False,
+                keys: torch.Tensor | None = None, # `self.keys(latents)` computed once for all steps; None: computed here for the window
+               ):
         window = attention_window(i, latents.shape[1], self.radius)
         z = latents[:, window.start:window.stop]
-        alpha = torch.softmax(self.scores(s_prev, z), dim=1)          # Eq. 6, over j in the window
+        keys = self.keys(z) if keys is None else keys[:, window.start:window.stop]
+        alpha = torch.softmax(self.scores(s_prev, keys), dim=1)       # Eq. 6, over j in the window
         context = (alpha * z).sum(1)                                  # Eq. 5
         return (context, alpha) if return_weights else context
 
@@ -193,8 +204,10 @@ class S2SVR(nn.Module):
     def encode(self, clip: torch.Tensor, flows: list) -> torch.Tensor:
         "Eq. 1 with motion compensation: latents Z `(B, T, C, h, w)`."
         states, latents = None, []
-        for i in range(clip.shape[1]):
-            x = self.embed(clip[:, i])
+        b, t, _, h, w = clip.shape
+        embedded = self.embed(clip.flatten(0, 1)).view(b, t, -1, h, w)   # the embedding reads no state: one call for all frames
+        for i in range(t):
+            x = embedded[:, i]
             states = self.encoder.init_states(x) if i == 0 else motion_compensate(states, flows[i - 1])
             states, z = self.encoder(states, x)
             latents.append(z)
@@ -202,12 +215,13 @@ class S2SVR(nn.Module):
 
     def decode_step(self, states, prev_output, latents, i: int, flow_t_to_prev,
                     frame: torch.Tensor | None = None, # x_i `(B, 3, h, w)`, read only with `cfg.current_frame`
+                    keys: torch.Tensor | None = None, # `self.attention.keys(latents)`, computed once per sequence; None: per step
                    ):
         "One step of Eq. 4: `(states, y_{i-1}) -> (states, s_i)`, states motion-compensated by o_i first; y_i = F_f(s_i)."
         if flow_t_to_prev is not None:
             states = motion_compensate(states, flow_t_to_prev)
             prev_output = motion_compensate([prev_output], flow_t_to_prev)[0]
-        context = self.attention(states[-1], latents, i)
+        context = self.attention(states[-1], latents, i, keys=keys)
         parts = [F.pixel_unshuffle(prev_output, self.cfg.scale), context] + ([frame] if self.cfg.current_frame else [])
         return self.decoder(states, self.prev_embed(torch.cat(parts, 1)))
 
@@ -225,11 +239,13 @@ class S2SVR(nn.Module):
                 check_flow(f, f"flows[{k}]")
                 if tuple(f.shape) != (b, 2, h, w): raise ShapeError(f"flows[{k}]: expected shape {(b, 2, h, w)}, got {tuple(f.shape)}")
         latents = self.encode(clip, flows)
+        keys = self.attention.keys(latents)
         states = self.decoder.init_states(latents[:, 0])
-        prev_output, outputs = upscale(clip[:, 0], self.cfg.scale), []
+        skips = upscale(clip.flatten(0, 1), self.cfg.scale).unflatten(0, (b, t))   # every frame enlarged in one call
+        prev_output, outputs = skips[:, 0], []
         for i in range(t):
-            states, s_i = self.decode_step(states, prev_output, latents, i, flows[i - 1] if i > 0 else None, clip[:, i])
-            prev_output = F.pixel_shuffle(self.head(s_i), self.cfg.scale) + upscale(clip[:, i], self.cfg.scale)  # y_i = F_f(s_i)
+            states, s_i = self.decode_step(states, prev_output, latents, i, flows[i - 1] if i > 0 else None, clip[:, i], keys)
+            prev_output = F.pixel_shuffle(self.head(s_i), self.cfg.scale) + skips[:, i]  # y_i = F_f(s_i)
             outputs.append(prev_output)
         out = torch.stack(outputs, 1)
         return (out, outputs) if return_outputs else out
@@ -264,17 +280,15 @@ class SlidingWindowVR(nn.Module):
         feats = self.extract(clip.flatten(0, 1)).view(b, t, -1, h, w)
         centre_idx = [i for i in range(t) for d in range(-k, k + 1) if d != 0]
         nbr_idx = [min(max(i + d, 0), t - 1) for i in range(t) for d in range(-k, k + 1) if d != 0]
-        outputs = []
         if k > 0:
             ref, other = clip[:, centre_idx].flatten(0, 1), clip[:, nbr_idx].flatten(0, 1)
             same = torch.tensor([a == n for a, n in zip(centre_idx, nbr_idx)] * b, device=clip.device)
             flows = pair_flows(self.flow_net, ref, other).masked_fill(same[:, None, None, None], 0.0)
             aligned = warp(feats[:, nbr_idx].flatten(0, 1), flows).view(b, t, 2 * k, -1, h, w)
-        for i in range(t):
-            window = [feats[:, i]] if k == 0 else [*aligned[:, i, :k].unbind(1), feats[:, i], *aligned[:, i, k:].unbind(1)]
-            fused = self.body(F.leaky_relu(self.fuse(torch.cat(window, 1)), 0.1))
-            outputs.append(F.pixel_shuffle(self.head(fused), self.cfg.scale) + upscale(clip[:, i], self.cfg.scale))
-        return torch.stack(outputs, 1)
+        windows = feats[:, :, None] if k == 0 else torch.cat([aligned[:, :, :k], feats[:, :, None], aligned[:, :, k:]], 2)
+        fused = self.body(F.leaky_relu(self.fuse(windows.flatten(2, 3).flatten(0, 1)), 0.1))   # every frame's window in one batch
+        out = F.pixel_shuffle(self.head(fused), self.cfg.scale) + upscale(clip.flatten(0, 1), self.cfg.scale)
+        return out.unflatten(0, (b, t))
 
 def _matched_blocks(cfg: S2SVRConfig) -> int:
     "Residual blocks that bring the sliding-window baseline's size closest to S2SVR's."
