@@ -105,19 +105,20 @@ class FlowMemo:
 
     def _current(self, net: nn.Module) -> bool:
         "Whether `net`'s kept flows are still its flows (its weights equal the copies); if not, forget them and copy the weights."
+        for gone in [key for key, (ref, _) in self._nets.items() if ref() is None]: self._forget(gone)   # nets deleted since (old teachers)
         tensors = [*net.parameters(), *net.buffers()]
         known = self._nets.get(id(net))
         if known is not None and known[0]() is net and len(known[1]) == len(tensors) and all(
                 a.shape == b.shape and torch.equal(a, b) for a, b in zip(tensors, known[1])):
             return True
-        self.forget(net)
+        self._forget(id(net))
         self._nets[id(net)] = (weakref.ref(net), [t.detach().clone() for t in tensors])
         return False
 
-    def forget(self, net: nn.Module) -> None:
-        "Drop every flow kept for `net`."
-        for key in [k for k in self._flows if k[0] == id(net)]: self.bytes -= self._flows.pop(key).nbytes
-        self._nets.pop(id(net), None)
+    def _forget(self, net_id: int) -> None:
+        "Drop the flows and the weight copies kept for the net with this id."
+        for key in [k for k in self._flows if k[0] == net_id]: self.bytes -= self._flows.pop(key).nbytes
+        self._nets.pop(net_id, None)
 
     def flow(self, net: nn.Module, # the flow net, called as `net(ref, other)`
              ref: torch.Tensor, # `(B, C, H, W)`
