@@ -331,12 +331,11 @@ register_table(AblationTable(
 _NCFL_CPU_RATE_WEIGHT = 1e-2  # λ of the cpu preset for Tables 5 and 7 (the notebooks record the rate term's share of the loss)
 _NCFL_T6_RATE_WEIGHTS = (1e-3, 1e-1)  # Table 6's λ sweep: a PSNR–bpp curve per quantizer, read at matched rate (two points a curve: the cpu budget)
 _NCFL_T6_Q_MAX = 0.01  # upper bound on Table 6's adaptive step: twice the fixed step (NCFLConfig.fixed_step = q_init = 0.005), so the learned step coarsens or refines per element around the fixed one but cannot grow until every symbol rounds to its centre
-_NCFL_SIGMA_STEP_RATIO = 0.125  # cpu preset's bound σ ≥ q/8 on the latent prior: an all-centre-bin latent has q/σ ≤ 8, so a symbol leaving the centre bin costs at most ~7 bits and the rate's gradient at the bin edge is bounded (without it, q/σ grows past 10 and the entropy model diverges in some seeds)
 def _lam_tag(lam: float) -> str: return f"{lam:.0e}".replace("e-0", "e-")  # 0.01 -> "1e-2", the λ in a row's name
 _ncfl_presets = _model_presets(smoke=dict(noise_sigma=50), paper=dict(noise_sigma=50, num_workers=4),
                                cpu=dict(iters=600, batch_size=4, crop=32, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=50,
                                         flow="dis", rate_weight=_NCFL_CPU_RATE_WEIGHT, rate_to_features=False, quant_mode="mixed",
-                                        entropy_lr_factor=10.0, sigma_step_ratio=_NCFL_SIGMA_STEP_RATIO))
+                                        entropy_lr_factor=10.0))
 _NCFL_MECHANISM = ("epe_initial", "epe_refined", "epe_zero", "epe_dis", "bpp", "rate_share")
 
 register_table(AblationTable(
