@@ -51,6 +51,7 @@ class NCFLConfig(ModelConfig):
     sigma_min: float = 1e-4 # lower bound on the prior's σ; a centre-bin symbol of step q costs at least −log₂(1 − e^(−q/2σ_min)) bits
     q_min: float = 1e-3 # lower bound on the adaptive step q
     q_max: float = 0.0 # upper bound on the adaptive step q (log q a sigmoid between log q_min and log q_max); 0: unbounded
+    sigma_step_ratio: float = 0.0 # lower bound on σ/q of every latent element (σ raised to this multiple of its step); 0: none, σ only >= sigma_min
     hyper_sigma_init: float = 0.1 # initial scale of the hyper-latent's density (unit step): a centre-bin ẑ costs −log₂(1 − e^(−5)) ≈ 0.01 bit
     fixed_step: float = 0.005 # the single step of quantization="fixed" (= q_init: the two differ only in learning q)
     quant_mode: str = "ste" # training surrogate of the rounding: "ste" (straight-through), "noise" (uniform noise) or "mixed" (decoder on STE, rate on noise)
@@ -73,6 +74,7 @@ class NCFLConfig(ModelConfig):
         if not self.hyper_sigma_init > 0.01: raise ConfigError(f"NCFLConfig.hyper_sigma_init: expected a value > 0.01 (the hyper-latent density's lower bound), got {self.hyper_sigma_init}")
         if not 0 < self.q_min < self.q_init: raise ConfigError(f"NCFLConfig.q_min: expected 0 < q_min < q_init = {self.q_init}, got {self.q_min}")
         if self.q_max and not self.q_max > self.q_init: raise ConfigError(f"NCFLConfig.q_max: expected 0 (unbounded) or a bound above q_init = {self.q_init}, got {self.q_max}")
+        if not self.sigma_step_ratio >= 0: raise ConfigError(f"NCFLConfig.sigma_step_ratio: expected a ratio >= 0, got {self.sigma_step_ratio}")
         if not self.fixed_step > 0: raise ConfigError(f"NCFLConfig.fixed_step: expected a step > 0, got {self.fixed_step}")
         if not self.rate_weight >= 0: raise ConfigError(f"NCFLConfig.rate_weight: expected λ >= 0, got {self.rate_weight}")
 
@@ -156,7 +158,8 @@ class _Refinement(nn.Module):
                                               kind=cfg.quantization, fixed_step=cfg.fixed_step, mode=cfg.quant_mode,
                                               hyper_channels=cfg.hyper_channels, sigma_init=cfg.sigma_init, q_init=cfg.q_init,
                                               sigma_min=cfg.sigma_min, q_min=cfg.q_min, q_max=cfg.q_max or None,
-                                              hyper_sigma_init=cfg.hyper_sigma_init, rate_to_source=cfg.rate_to_features)
+                                              hyper_sigma_init=cfg.hyper_sigma_init, rate_to_source=cfg.rate_to_features,
+                                              sigma_step_ratio=cfg.sigma_step_ratio)
                             if cfg.ncfl else None)
 
     def forward(self, features_prev, flow, frame, keep: bool):

@@ -239,10 +239,13 @@ class NeuralCompression(nn.Module):
                  q_max: float | None = None, # upper bound on the prior's q (None: unbounded above)
                  hyper_sigma_init: float = 1.0, # scale of the hyper-latent's factorized density at initialisation (its step is 1)
                  rate_to_source: bool = True, # the rate's gradient also reaches `x` (and what computed it); False: it stops at the encoder's input
+                 sigma_step_ratio: float = 0.0, # lower bound on σ/q: σ is raised to at least this multiple of the element's step (0: no bound)
                 ):
         super().__init__()
         if kind not in QUANT_KINDS: raise ConfigError(f"kind: expected one of {QUANT_KINDS}, got {kind!r}")
         if mode not in CODEC_MODES: raise ConfigError(f"mode: expected one of {CODEC_MODES}, got {mode!r}")
+        if not sigma_step_ratio >= 0: raise ConfigError(f"sigma_step_ratio: expected a ratio >= 0, got {sigma_step_ratio}")
+        self.sigma_step_ratio = float(sigma_step_ratio)
         self.kind, self.fixed_step, self.mode, self.rate_to_source = kind, fixed_step, mode, rate_to_source
         self.factor = 2 ** (downsample + (hyper_downsample if kind != "none" else 0))
         act = lambda: nn.LeakyReLU(0.1)
@@ -290,6 +293,7 @@ class NeuralCompression(nn.Module):
         if self.context_encoder is not None: h = torch.cat([h, self.context_encoder(context)], 1)
         prior = self.prior(h)
         if self.kind == "fixed": prior = prior._replace(q=torch.full_like(prior.q, float(self.fixed_step)))
+        if self.sigma_step_ratio: prior = prior._replace(sigma=torch.maximum(prior.sigma, self.sigma_step_ratio * prior.q))
         return prior
 
     def forward(self, x: torch.Tensor, # features to compress, `(B, channels, H, W)`, H and W divisible by `factor`
