@@ -20,11 +20,12 @@ from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, 
 from .layers import evaluation_mode
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
-from .warp import flow_to_color, resize_flow, warp
+from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
 __all__ = ['FLOW_HEAD_KNOBS', 'BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'trace_flows',
-           'show_flow_trace', 't5_eval_windows', 'aligned_average', 'bracket_probe', 'write_bracket_probes']
+           'show_flow_trace', 't5_eval_windows', 'aligned_average', 'bracket_probe', 'visible_in_both',
+           'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -138,7 +139,7 @@ def aligned_average(item: dict, # a window with exact flows: lq `(T, 3, H, W)`, 
     nxt = warp(lq[frame + 1][None], item["flow_fwd"][frame][None])
     return (prev[0] + lq[frame] + nxt[0]) / 3
 
-FLOW_HEAD_KNOBS = ("flow_loss_weight", "flow_loss_masked", "flow_lr_factor", "refined_base")   # JFFRAConfig fields that only a row with a flow head takes
+FLOW_HEAD_KNOBS = ("flow_loss_weight", "flow_loss_target", "flow_loss_masked", "flow_lr_factor", "refined_base")   # JFFRAConfig fields that only a row with a flow head takes
 
 def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     "The row trained as jffra_t5's notebook trains it, with the preset's knobs and `changes`: (TrainResult, knobs, the table's windows)."
@@ -181,6 +182,61 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
             "psnr": sum(on_inner(o, w["hq"]) for o, w in zip(out, windows)) / len(windows),
             "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows), **flows,
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
+
+def visible_in_both(item: dict, # a window with exact flow: occ_bwd, occ_fwd `(T-1, 1, H, W)`
+                    frame: int, # t, with 1 <= t <= T-2
+                   ) -> torch.Tensor: # `(1, H, W)` bool
+    "Pixels of frame t whose match in frame t-1 and in frame t+1 is in view and not occluded."
+    return (item["occ_bwd"][frame - 1] == 0) & (item["occ_fwd"][frame] == 0)
+
+def _masked_psnr(pred, target, mask):
+    "PSNR over the pixels where `mask` `(1, H, W)` is True, all channels; NaN without any."
+    m = mask.expand_as(target)
+    return float(10 * torch.log10(1 / ((pred - target)[m] ** 2).mean())) if bool(m.any()) else float("nan")
+
+def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
+                      preset: str = "cpu", # the jffra_t5 preset whose knobs are used
+                      **changes, # knobs changed from the preset's (for a quick check)
+                     ) -> dict: # pixel shares per neighbour, and PSNR on all / visible-in-both / other pixels per estimate
+    "What occlusions and uncovered borders take from the neighbours: the share of each scored frame's pixels whose match leaves the frame or is occluded, and the brackets' PSNR on all pixels and on the pixels visible in both neighbours."
+    clock = RunClock()
+    models, knobs, windows = {}, None, None
+    for row in ("no_neighbours", "exact_flow"):
+        result, knobs, windows = _train_probe(row, seed, preset, False, **changes)
+        models[row] = result.model
+    pairs = [(w, t) for w in windows for t in range(1, knobs["n_frames"] - 1)]
+    mean = lambda values: sum(values) / len(values)
+    shares = {}
+    for name, occ_key, flow_key, k in (("prev", "occ_bwd", "flow_bwd", -1), ("next", "occ_fwd", "flow_fwd", 0)):
+        outside = [outside_mask(w[flow_key][t + k][None])[0].bool() for w, t in pairs]          # p + O_{t→t±1}(p) leaves the frame
+        hidden = [w[occ_key][t + k].bool() for w, t in pairs]                                   # out of view or occluded
+        shares[f"out_of_frame_{name}"] = mean([float(o.float().mean()) for o in outside])
+        shares[f"occluded_{name}"] = mean([float((h & ~o).float().mean()) for h, o in zip(hidden, outside)])
+    visible = [visible_in_both(w, t) for w, t in pairs]
+    shares["visible_both"] = mean([float(v.float().mean()) for v in visible])
+    outputs = {"input": [w["lq"].clamp(0, 1) for w in windows],
+               "aligned_average": [torch.stack([w["lq"][0], *(aligned_average(w, t) for t in range(1, knobs["n_frames"] - 1)), w["lq"][-1]]).clamp(0, 1)
+                                   for w in windows]}
+    outputs.update({row: _restore_windows(m, windows) for row, m in models.items()})
+    by_window = {id(w): i for i, w in enumerate(windows)}
+    scores = {}
+    for name, clips in outputs.items():
+        frames = [(clips[by_window[id(w)]][t], w["hq"][t]) for w, t in pairs]
+        scores[name] = {"psnr": mean([float(psnr(o[None], h[None])) for o, h in frames]),
+                        "psnr_visible": mean([_masked_psnr(o, h, v) for (o, h), v in zip(frames, visible)]),
+                        "psnr_other": mean([x for x in (_masked_psnr(o, h, ~v) for (o, h), v in zip(frames, visible)) if x == x])}
+    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores, **clock.elapsed()}
+
+def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
+                            seed: int = 0, # training seed of the two brackets
+                           ) -> dict: # the study as written
+    "Add `occlusion_ceiling(seed)` under the key \"occlusion\" of the study at `path`, unless it holds one for that seed already."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
+    if study.get("occlusion", {}).get("seed") != seed:
+        study["occlusion"] = {**occlusion_ceiling(seed), "code_version": code_version()}
+        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+    return study
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)

@@ -24,13 +24,15 @@ from .unsupflow import photometric_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['ALIGNMENTS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext',
-           'FlowHead', 'refine_flow', 'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias',
-           'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev', 'clean_flows_t_to_next', 'exact_flows', 'jffra_flow_inputs',
-           'refined_flow_loss', 'clean_visibility', 'jffra_param_groups', 'jffra_batch_loss']
+__all__ = ['ALIGNMENTS', 'FLOW_LOSS_TARGETS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig',
+           'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow', 'window_partition', 'window_reverse',
+           'window_attention', 'RelativePositionBias', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
+           'clean_flows_t_to_next', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss', 'clean_flow_loss',
+           'clean_visibility', 'jffra_param_groups', 'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
+FLOW_LOSS_TARGETS = ("photometric", "clean_flow")
 FUSIONS = ("attention", "mean_residual", "aligned_frames", "aligned_average", "average_input")
 IMAGE_FUSIONS = ("aligned_frames", "aligned_average", "average_input")   # fusions that warp the neighbour frames themselves
 EXACT_FLOW = "exact" # `flow_source` value: the caller passes the exact flows (the upper bracket of Table 5)
@@ -55,13 +57,14 @@ class JFFRAConfig(ModelConfig):
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
     position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
     flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
+    flow_loss_target: str = "photometric" # not in the paper: what that loss compares every refined flow with: "photometric" (the clean frames it aligns) or "clean_flow" (the clean frames' flow O^gt that Eq. 12 uses)
     flow_loss_masked: bool = False # not in the paper: that loss weights each pixel by Eq. 13's non-occlusion weight of the clean frames (occluded and uncovered pixels drop out)
     flow_lr_factor: float = 1.0 # not in the paper: learning rate of the flow heads relative to the rest of the model (`jffra_param_groups`)
     refined_base: bool = False # not in the paper: with fusion "aligned_average"/"average_input", the output's residual base warps the neighbours by the last refined flow instead of the initial one
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
     fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the initial flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
 
-    choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS)}
+    choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS), "flow_loss_target": FLOW_LOSS_TARGETS}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -447,6 +450,26 @@ def refined_flow_loss(hq: torch.Tensor, # clean clips `(B, T, C, H, W)`, T >= 2
              for fp, fn in stages]
     return sum(terms) / (2 * len(terms))
 
+def clean_flow_loss(trace: list, # `JFFRA.forward(..., return_flows=True)`'s trace, "initial" first
+                    clean_to_prev: torch.Tensor, # O^gt_{t→t-1} `(B, T-1, 2, H, W)` (`clean_flows_t_to_prev`)
+                    clean_to_next: torch.Tensor, # O^gt_{t→t+1} `(B, T-1, 2, H, W)` (`clean_flows_t_to_next`)
+                    visible: tuple | None = None, # weights of the two directions, each `(B, T-1, 1, H, W)`; None: every pixel 1
+                    eps: float = 0.01, # Charbonnier ε (px): smooth at zero distance
+                   ) -> torch.Tensor: # scalar
+    "Mean Charbonnier end-point distance of every refined flow (resized to the frame grid) to the clean-frame flows, both directions, weighted by `visible`."
+    b, n, _, h, w = clean_to_prev.shape
+    stages = [(fp, fn) for name, fp, fn in trace if name != "initial"]
+    if not stages: raise ShapeError("trace: expected the flows of at least one JFFR module after the initial one")
+    for name, f in (("clean_to_prev", clean_to_prev), ("clean_to_next", clean_to_next)):
+        if tuple(f.shape) != (b, n, 2, h, w): raise ShapeError(f"{name}: expected shape {(b, n, 2, h, w)}, got {tuple(f.shape)}")
+    weights = (clean_to_prev.new_ones(b, n, 1, h, w),) * 2 if visible is None else visible
+    full = lambda f: resize_flow(f.flatten(0, 1), (h, w)).unflatten(0, (b, n))
+    def distance(flow, clean, weight):
+        d = ((flow - clean).square().sum(2, keepdim=True) + eps ** 2).sqrt()
+        return (d * weight).sum() / weight.sum().clamp(min=1e-6)
+    terms = [distance(full(fp[:, 1:]), clean_to_prev, weights[0]) + distance(full(fn[:, :-1]), clean_to_next, weights[1]) for fp, fn in stages]
+    return sum(terms) / (2 * len(terms))
+
 def clean_visibility(batch: dict, # a collated RestorationDataset batch (hq, flow_bwd, flow_fwd, has_flow)
                      estimator="dis_fast", # estimates the clean flows of items without exact ones
                      alpha: float = 50.0, # sharpness α of Eq. 13
@@ -482,7 +505,9 @@ def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
     else: loss = l1
     if with_flow_term:
         visible = clean_visibility(batch, cfg.flow_source, cfg.alpha) if cfg.flow_loss_masked else None
-        logs["flow"] = refined_flow_loss(batch["hq"], trace, visible)
+        if cfg.flow_loss_target == "clean_flow":
+            logs["flow"] = clean_flow_loss(trace, clean_flows_t_to_prev(batch, cfg.flow_source), clean_flows_t_to_next(batch, cfg.flow_source), visible)
+        else: logs["flow"] = refined_flow_loss(batch["hq"], trace, visible)
         loss = loss + cfg.flow_loss_weight * logs["flow"]
     return loss, logs
 
