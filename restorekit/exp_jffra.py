@@ -267,4 +267,10 @@ BRACKET_PROBES = [                                      # the study committed as
     # where the aligned neighbours are fused (JFFRAConfig.fusion); the no-neighbour row has no flow, so every fusion leaves it as it is
     dict(row="exact_flow", fusion="mean_residual"), dict(row="exact_flow", fusion="aligned_frames"),
     dict(row="exact_flow", fusion="aligned_average"), dict(row="exact_flow", fusion="average_input"),
-    dict(row="no_flow_refinement", fusion="aligned_average")]
+    dict(row="no_flow_refinement", fusion="aligned_average"),
+    # training signals for the jffr row's flow head (JFFRAConfig.flow_loss_*, flow_lr_factor), a wider cost volume, more steps
+    dict(row="jffr", fusion="aligned_average", flow_loss_masked=True, flow_loss_weight=10.0, flow_lr_factor=5.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_masked=True, flow_loss_weight=10.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, radius=4),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, iters=480)]
