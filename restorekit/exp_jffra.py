@@ -272,6 +272,7 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="jffr", fusion="aligned_average", flow_loss_masked=True, flow_loss_weight=10.0, flow_lr_factor=5.0),
     dict(row="jffr", fusion="aligned_average", flow_loss_masked=True, flow_loss_weight=10.0),
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=1.0, flow_lr_factor=5.0),
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, radius=4),
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, iters=480),
     dict(row="no_flow_refinement", fusion="aligned_average", iters=480),
