@@ -15,16 +15,17 @@ import torch.nn.functional as F
 
 from .core import ConfigError, code_version
 from .data import RestorationDataset
-from .evaluation import RunClock, table_eval_seed
-from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs
+from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
+from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs, jffra_param_groups
 from .layers import evaluation_mode
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
-from .warp import flow_to_color, resize_flow, warp
+from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'show_flow_trace', 't5_eval_windows',
-           'aligned_average', 'bracket_probe', 'write_bracket_probes']
+__all__ = ['FLOW_HEAD_KNOBS', 'BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'trace_flows',
+           'show_flow_trace', 't5_eval_windows', 'aligned_average', 'bracket_probe', 'visible_in_both',
+           'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -66,7 +67,7 @@ def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks th
                 synthetic_options: dict | None = None, # passed to `synthetic_clip`, e.g. {"max_translation": 1.5} (slower motion)
                 **degrade_kwargs, # task overrides, e.g. sigma=30
                ) -> tuple: # (TrainResult, eval metrics dict of `evaluate_jffra`)
-    "Train a JFFRA on `cfg.task` with restorekit.train and evaluate it on the held-out split."
+    "Train a JFFRA on `cfg.task` with restorekit.train (flow heads at `cfg.flow_lr_factor`·lr) and evaluate it on the held-out split."
     kw = dict(n_frames=n_frames, crop=crop, seed=seed, sources=tuple(sources), synthetic_options=synthetic_options, **degrade_kwargs)
     train_set = RestorationDataset(cfg.task, "train", length=n_train, **kw)
     eval_set = RestorationDataset(cfg.task, "eval", length=n_eval, **kw)
@@ -75,7 +76,7 @@ def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks th
     model = JFFRA(cfg)
     tcfg = TrainConfig(steps=iters, batch_size=min(batch_size, n_train), lr=lr, schedule="cosine", min_lr=lr / 10,
                        log_every=max(1, min(10, iters)), seed=seed, device=device, progress=False)
-    result = train(model, jffra_batch_loss, items, tcfg)
+    result = train(model, jffra_batch_loss, items, tcfg, param_groups=lambda m: jffra_param_groups(m, lr))
     return result, evaluate_jffra(result.model, eval_set)
 
 # %% ../nbs/23_exp_jffra.ipynb #5ff7ff5b
@@ -92,6 +93,15 @@ def flow_trace_epe(model: JFFRA, # a JFFRA with alignment="flow"
         full = resize_flow(fp[:, frame], flow_true.shape[-2:])
         out.append((name, full, float(epe(full, flow_true, mask))))
     return out
+
+def trace_flows(model: JFFRA, # a JFFRA with alignment="flow" and an estimated initial flow
+                clip: torch.Tensor, # one LQ clip `(T, 3, H, W)`
+               ) -> dict: # {"initial", and when it refines "refined_l0", ..., "refined"}: flows `(T-1, 2, H, W)`, entry t-1 is O_{t→t-1}
+    "The flows a JFFRA aligns frame t-1 with on one clip: the initial one and the flow after every JFFR module, on the frame grid."
+    with evaluation_mode(model), torch.no_grad(): _, trace = model(clip[None], return_flows=True)
+    stages = [resize_flow(flows_prev[0, 1:], clip.shape[-2:]) for _, flows_prev, _ in trace]
+    if not model.cfg.flow_refinement: return {"initial": stages[0]}
+    return {"initial": stages[0], **{f"refined_l{k}": f for k, f in enumerate(stages[1:])}, "refined": stages[-1]}
 
 def show_flow_trace(stages: list, # `flow_trace_epe` output
                     flow_true: torch.Tensor, # `(1, 2, H, W)`
@@ -129,35 +139,104 @@ def aligned_average(item: dict, # a window with exact flows: lq `(T, 3, H, W)`, 
     nxt = warp(lq[frame + 1][None], item["flow_fwd"][frame][None])
     return (prev[0] + lq[frame] + nxt[0]) / 3
 
+FLOW_HEAD_KNOBS = ("flow_loss_weight", "flow_loss_target", "flow_loss_masked", "flow_lr_factor", "refined_base")   # JFFRAConfig fields that only a row with a flow head takes
+
+def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes):
+    "The row trained as jffra_t5's notebook trains it, with the preset's knobs and `changes`: (TrainResult, knobs, the table's windows)."
+    from restorekit.registry import get_table
+    tab = get_table("jffra_t5")
+    knobs = {**tab.presets[preset], **changes}
+    overrides = tab.variant(row).overrides
+    refines = overrides.get("flow_refinement", JFFRAConfig.flow_refinement)
+    flow_head = {k: knobs[k] for k in FLOW_HEAD_KNOBS if k in knobs} if refines else {}
+    cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
+                         "position_bias": knobs["position_bias"], "per_frame_features": per_frame_features,
+                         "fusion": knobs.get("fusion", JFFRAConfig.fusion), **flow_head, **overrides})
+    result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
+                            n_train=knobs["n_train"], n_eval=1, lr=knobs["lr"], seed=seed, sources=tuple(knobs["sources"].split(",")),
+                            synthetic_options={"max_translation": knobs["max_translation"]}, sigma=knobs["noise_sigma"])
+    return result, knobs, t5_eval_windows(knobs)
+
+def _restore_windows(model, windows):
+    "Every window restored on its own, clamped to [0, 1]."
+    with evaluation_mode(model), torch.no_grad():
+        return [model(w["lq"][None], **jffra_flow_inputs(model, torch.utils.data.default_collate([w])))[0].clamp(0, 1) for w in windows]
+
 def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
                   seed: int = 0, # training seed
                   preset: str = "cpu", # the jffra_t5 preset whose knobs are the starting point
                   per_frame_features: bool = False, # JFFRAConfig.per_frame_features
-                  **changes, # knobs changed from the preset's, e.g. iters=480, noise_sigma=43.3
-                 ) -> dict: # the knobs, psnr and psnr_input on the evaluation windows, loss, CPU and wall time
+                  **changes, # knobs changed from the preset's, e.g. iters=480, noise_sigma=43.3, flow_lr_factor=10 (FLOW_HEAD_KNOBS reach only a row with a flow head)
+                 ) -> dict: # the knobs, psnr and psnr_input on the evaluation windows, a flow row's epe_*, loss, CPU and wall time
     "Train one jffra_t5 row as the table's notebook does, with changed knobs, and score it on the table's windows."
-    from restorekit.registry import get_table
-    clock = RunClock(); tab = get_table("jffra_t5")
-    knobs = {**tab.presets[preset], **changes}
-    overrides = tab.variant(row).overrides
-    refines = overrides.get("flow_refinement", JFFRAConfig.flow_refinement)
-    cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
-                         "position_bias": knobs["position_bias"], "flow_loss_weight": knobs["flow_loss_weight"] if refines else 0.0,
-                         "per_frame_features": per_frame_features, "fusion": knobs.get("fusion", JFFRAConfig.fusion), **overrides})
-    windows = t5_eval_windows(knobs)
-    synthetic_options = {"max_translation": knobs["max_translation"]}
-    result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
-                            n_train=knobs["n_train"], n_eval=1, lr=knobs["lr"], seed=seed, sources=tuple(knobs["sources"].split(",")),
-                            synthetic_options=synthetic_options, sigma=knobs["noise_sigma"])
+    clock = RunClock()
+    result, knobs, windows = _train_probe(row, seed, preset, per_frame_features, **changes)
     model = result.model
     inner = range(1, knobs["n_frames"] - 1)
     on_inner = lambda clip, hq: sum(float(psnr(clip[t:t + 1], hq[t:t + 1])) for t in inner) / len(inner)
-    with evaluation_mode(model), torch.no_grad():
-        out = [model(w["lq"][None], **jffra_flow_inputs(model, torch.utils.data.default_collate([w])))[0].clamp(0, 1) for w in windows]
+    out = _restore_windows(model, windows)
+    flows = {}
+    if model.cfg.uses_flow and not model.cfg.exact_flow:    # the flows it aligns with, on the windows' exact flow (as the table records them)
+        flows = flow_errors(lambda clip: trace_flows(model, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
     return {"row": row, "seed": seed, "preset": preset, "per_frame_features": per_frame_features, "changes": changes,
             "psnr": sum(on_inner(o, w["hq"]) for o, w in zip(out, windows)) / len(windows),
-            "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows),
+            "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows), **flows,
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
+
+def visible_in_both(item: dict, # a window with exact flow: occ_bwd, occ_fwd `(T-1, 1, H, W)`
+                    frame: int, # t, with 1 <= t <= T-2
+                   ) -> torch.Tensor: # `(1, H, W)` bool
+    "Pixels of frame t whose match in frame t-1 and in frame t+1 is in view and not occluded."
+    return (item["occ_bwd"][frame - 1] == 0) & (item["occ_fwd"][frame] == 0)
+
+def _masked_psnr(pred, target, mask):
+    "PSNR over the pixels where `mask` `(1, H, W)` is True, all channels; NaN without any."
+    m = mask.expand_as(target)
+    return float(10 * torch.log10(1 / ((pred - target)[m] ** 2).mean())) if bool(m.any()) else float("nan")
+
+def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
+                      preset: str = "cpu", # the jffra_t5 preset whose knobs are used
+                      **changes, # knobs changed from the preset's (for a quick check)
+                     ) -> dict: # pixel shares per neighbour, and PSNR on all / visible-in-both / other pixels per estimate
+    "What occlusions and uncovered borders take from the neighbours: the share of each scored frame's pixels whose match leaves the frame or is occluded, and the brackets' PSNR on all pixels and on the pixels visible in both neighbours."
+    clock = RunClock()
+    models, knobs, windows = {}, None, None
+    for row in ("no_neighbours", "exact_flow"):
+        result, knobs, windows = _train_probe(row, seed, preset, False, **changes)
+        models[row] = result.model
+    pairs = [(w, t) for w in windows for t in range(1, knobs["n_frames"] - 1)]
+    mean = lambda values: sum(values) / len(values)
+    shares = {}
+    for name, occ_key, flow_key, k in (("prev", "occ_bwd", "flow_bwd", -1), ("next", "occ_fwd", "flow_fwd", 0)):
+        outside = [outside_mask(w[flow_key][t + k][None])[0].bool() for w, t in pairs]          # p + O_{t→t±1}(p) leaves the frame
+        hidden = [w[occ_key][t + k].bool() for w, t in pairs]                                   # out of view or occluded
+        shares[f"out_of_frame_{name}"] = mean([float(o.float().mean()) for o in outside])
+        shares[f"occluded_{name}"] = mean([float((h & ~o).float().mean()) for h, o in zip(hidden, outside)])
+    visible = [visible_in_both(w, t) for w, t in pairs]
+    shares["visible_both"] = mean([float(v.float().mean()) for v in visible])
+    outputs = {"input": [w["lq"].clamp(0, 1) for w in windows],
+               "aligned_average": [torch.stack([w["lq"][0], *(aligned_average(w, t) for t in range(1, knobs["n_frames"] - 1)), w["lq"][-1]]).clamp(0, 1)
+                                   for w in windows]}
+    outputs.update({row: _restore_windows(m, windows) for row, m in models.items()})
+    by_window = {id(w): i for i, w in enumerate(windows)}
+    scores = {}
+    for name, clips in outputs.items():
+        frames = [(clips[by_window[id(w)]][t], w["hq"][t]) for w, t in pairs]
+        scores[name] = {"psnr": mean([float(psnr(o[None], h[None])) for o, h in frames]),
+                        "psnr_visible": mean([_masked_psnr(o, h, v) for (o, h), v in zip(frames, visible)]),
+                        "psnr_other": mean([x for x in (_masked_psnr(o, h, ~v) for (o, h), v in zip(frames, visible)) if x == x])}
+    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores, **clock.elapsed()}
+
+def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
+                            seed: int = 0, # training seed of the two brackets
+                           ) -> dict: # the study as written
+    "Add `occlusion_ceiling(seed)` under the key \"occlusion\" of the study at `path`, unless it holds one for that seed already."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
+    if study.get("occlusion", {}).get("seed") != seed:
+        study["occlusion"] = {**occlusion_ceiling(seed), "code_version": code_version()}
+        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+    return study
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
@@ -167,9 +246,9 @@ def write_bracket_probes(path, # the JSON file to write (probes it already holds
                         ) -> dict: # what was written: every probe's result with the code version that measured it
     "Run `bracket_probe` for every entry of `probes` that `path` does not hold yet, rewriting `path` after each (a stopped study resumes)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    held = json.loads(path.read_text())["probes"] if path.exists() else []
-    done = {_probe_key(p["row"], p["seed"], p["preset"], p["per_frame_features"], **p["changes"]): p for p in held}
-    record = {"table": "jffra_t5", "probes": []}
+    study = json.loads(path.read_text()) if path.exists() else {}
+    done = {_probe_key(p["row"], p["seed"], p["preset"], p["per_frame_features"], **p["changes"]): p for p in study.get("probes", [])}
+    record = {**study, "table": "jffra_t5", "probes": []}                               # other parts of the study (e.g. "occlusion") are kept
     for kwargs in probes:
         record["probes"].append(done.get(_probe_key(**kwargs)) or {**bracket_probe(**kwargs), "code_version": code_version()})
         path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
@@ -188,4 +267,13 @@ BRACKET_PROBES = [                                      # the study committed as
     # where the aligned neighbours are fused (JFFRAConfig.fusion); the no-neighbour row has no flow, so every fusion leaves it as it is
     dict(row="exact_flow", fusion="mean_residual"), dict(row="exact_flow", fusion="aligned_frames"),
     dict(row="exact_flow", fusion="aligned_average"), dict(row="exact_flow", fusion="average_input"),
-    dict(row="no_flow_refinement", fusion="aligned_average")]
+    dict(row="no_flow_refinement", fusion="aligned_average"),
+    # training signals for the jffr row's flow head (JFFRAConfig.flow_loss_*, flow_lr_factor), a wider cost volume, more steps
+    dict(row="jffr", fusion="aligned_average", flow_loss_masked=True, flow_loss_weight=10.0, flow_lr_factor=5.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_masked=True, flow_loss_weight=10.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=1.0, flow_lr_factor=5.0),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, radius=4),
+    dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, iters=480),
+    dict(row="no_flow_refinement", fusion="aligned_average", iters=480),
+    dict(row="jffr", fusion="aligned_average", noise_sigma=25.0)]                        # the preset's flow head on frames a third as noisy

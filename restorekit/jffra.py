@@ -16,20 +16,23 @@ from .core import ConfigError, ModelConfig, ShapeError, check_clip
 from .costvol import cost_volume
 from .degrade import TASKS
 from .flow import get_estimator
+from .metrics import non_occlusion_weight
 from .kinds import ModelSpec, register_model_kind
-from .layers import FLOW_SOURCE_ALIASES, ResidualBlock, neighbour_flows, unwrap_model
+from .layers import FLOW_SOURCE_ALIASES, ResidualBlock, flow_param_groups, neighbour_flows, unwrap_model
 from .temporal import jffra_loss
 from .unsupflow import photometric_loss
 from .warp import resize_flow, warp
 
 # %% auto #0
-__all__ = ['ALIGNMENTS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig', 'initial_flows', 'TemporalContext',
-           'FlowHead', 'refine_flow', 'window_partition', 'window_reverse', 'window_attention', 'RelativePositionBias',
-           'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss',
-           'jffra_batch_loss']
+__all__ = ['ALIGNMENTS', 'FLOW_LOSS_TARGETS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT_FLOW', 'SR_TASKS', 'JFFRAConfig',
+           'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow', 'window_partition', 'window_reverse',
+           'window_attention', 'RelativePositionBias', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
+           'clean_flows_t_to_next', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss', 'clean_flow_loss',
+           'clean_visibility', 'jffra_param_groups', 'jffra_batch_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
+FLOW_LOSS_TARGETS = ("photometric", "clean_flow")
 FUSIONS = ("attention", "mean_residual", "aligned_frames", "aligned_average", "average_input")
 IMAGE_FUSIONS = ("aligned_frames", "aligned_average", "average_input")   # fusions that warp the neighbour frames themselves
 EXACT_FLOW = "exact" # `flow_source` value: the caller passes the exact flows (the upper bracket of Table 5)
@@ -54,10 +57,14 @@ class JFFRAConfig(ModelConfig):
     alpha: float = 50.0 # sharpness α of the non-occlusion mask (Eq. 13)
     position_bias: bool = False # not in the paper: a learned bias per head and relative offset on the attention logits (Eq. 10)
     flow_loss_weight: float = 0.0 # not in the paper: weight of the photometric loss of every refined flow on the clean frames
+    flow_loss_target: str = "photometric" # not in the paper: what that loss compares every refined flow with: "photometric" (the clean frames it aligns) or "clean_flow" (the clean frames' flow O^gt that Eq. 12 uses)
+    flow_loss_masked: bool = False # not in the paper: that loss weights each pixel by Eq. 13's non-occlusion weight of the clean frames (occluded and uncovered pixels drop out)
+    flow_lr_factor: float = 1.0 # not in the paper: learning rate of the flow heads relative to the rest of the model (`jffra_param_groups`)
+    refined_base: bool = False # not in the paper: with fusion "aligned_average"/"average_input", the output's residual base warps the neighbours by the last refined flow instead of the initial one
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
     fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the initial flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
 
-    choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS)}
+    choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS), "flow_loss_target": FLOW_LOSS_TARGETS}
     renamed = {"initial_flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -77,6 +84,12 @@ class JFFRAConfig(ModelConfig):
         if not self.flow_loss_weight >= 0: raise ConfigError(f"JFFRAConfig.flow_loss_weight: expected >= 0, got {self.flow_loss_weight}")
         if self.flow_loss_weight and not self.flow_refinement:
             raise ConfigError(f"JFFRAConfig.flow_loss_weight: the flow loss trains the flow head, so it needs flow_refinement=True, got weight {self.flow_loss_weight}")
+        if self.flow_loss_masked and not self.flow_loss_weight:
+            raise ConfigError("JFFRAConfig.flow_loss_masked: masks the flow loss, so it needs flow_loss_weight > 0, got 0")
+        if not self.flow_lr_factor > 0: raise ConfigError(f"JFFRAConfig.flow_lr_factor: expected > 0, got {self.flow_lr_factor}")
+        if self.refined_base and not (self.flow_refinement and self.fusion in ("aligned_average", "average_input")):
+            raise ConfigError(f"JFFRAConfig.refined_base: needs flow_refinement=True and fusion 'aligned_average' or 'average_input', "
+                              f"got flow_refinement={self.flow_refinement}, fusion={self.fusion!r}")
 
     @property
     def upscale(self) -> int:
@@ -331,7 +344,8 @@ class JFFRA(nn.Module):
         out, trace = self._network(windows, flows)
         center = windows[:, 1]
         if self.cfg.fusion in ("aligned_average", "average_input") and flows is not None:   # the image-level fusion the residual starts from
-            center = (warp(windows[:, 0], flows[0]) + center + warp(windows[:, 2], flows[1])) / 3   # the initial flow, as the front end's
+            base_flows = trace[-1][1:] if self.cfg.refined_base else flows                   # the last module's flow, or the initial one (the front end's)
+            center = (warp(windows[:, 0], base_flows[0]) + center + warp(windows[:, 2], base_flows[1])) / 3
         s = self.cfg.upscale
         base = center if s == 1 else F.interpolate(center, scale_factor=s, mode="bicubic", align_corners=False)
         restored = (base + self.tail(out))[..., :h * s, :w * s].unflatten(0, (b, t))
@@ -373,21 +387,31 @@ register_model_kind(ModelSpec("jffra", (JFFRA,), JFFRAConfig, lambda cfg, arch: 
                               multiple=lambda m: m.multiple, scale=lambda m: m.cfg.upscale))
 
 # %% ../nbs/22_jffra.ipynb #fcd7d255
-def clean_flows_t_to_prev(batch: dict, # a collated RestorationDataset batch: hq `(B, T, 3, H, W)`, flow_bwd, has_flow
-                          estimator="dis_fast", # used for items without an exact flow
-                         ) -> torch.Tensor: # `(B, T-1, 2, H, W)`: entry t-1 brings clean frame t-1 onto frame t
-    "Clean-frame flows O^gt_{t→t-1}: the exact synthetic flow when the item has it, else estimated on the clean frames."
+def _clean_flows(batch, estimator, to_prev):
+    "Clean-frame flows between consecutive frames, `(B, T-1, 2, H, W)`: the item's exact ones, else estimated on its clean frames."
     hq = batch["hq"]; b, t = hq.shape[:2]
-    flows = batch["flow_bwd"].clone().to(hq.dtype)
+    flows = batch["flow_bwd" if to_prev else "flow_fwd"].clone().to(hq.dtype)
     has_flow = torch.as_tensor(batch["has_flow"], dtype=torch.bool).reshape(-1)
     missing = (~has_flow).nonzero().flatten().tolist()
     if missing:
         est = get_estimator(estimator) if isinstance(estimator, str) else estimator
-        clips = hq[missing]
-        with torch.no_grad():
-            estimated = est.est(clips[:, 1:].flatten(0, 1).clamp(0, 1), clips[:, :-1].flatten(0, 1).clamp(0, 1))
+        clips = hq[missing].clamp(0, 1)
+        later, earlier = clips[:, 1:].flatten(0, 1), clips[:, :-1].flatten(0, 1)
+        with torch.no_grad(): estimated = est.est(later, earlier) if to_prev else est.est(earlier, later)
         flows[missing] = estimated.unflatten(0, (len(missing), t - 1)).to(flows.dtype)
     return flows
+
+def clean_flows_t_to_prev(batch: dict, # a collated RestorationDataset batch: hq `(B, T, 3, H, W)`, flow_bwd, has_flow
+                          estimator="dis_fast", # used for items without an exact flow
+                         ) -> torch.Tensor: # `(B, T-1, 2, H, W)`: entry t-1 brings clean frame t-1 onto frame t
+    "Clean-frame flows O^gt_{t→t-1}: the exact synthetic flow when the item has it, else estimated on the clean frames."
+    return _clean_flows(batch, estimator, to_prev=True)
+
+def clean_flows_t_to_next(batch: dict, # a collated RestorationDataset batch: hq `(B, T, 3, H, W)`, flow_fwd, has_flow
+                          estimator="dis_fast", # used for items without an exact flow
+                         ) -> torch.Tensor: # `(B, T-1, 2, H, W)`: entry t brings clean frame t+1 onto frame t
+    "Clean-frame flows O^gt_{t→t+1}: the exact synthetic flow when the item has it, else estimated on the clean frames."
+    return _clean_flows(batch, estimator, to_prev=False)
 
 def exact_flows(batch: dict, # a collated RestorationDataset batch of windows with exact flow: flow_bwd, flow_fwd, has_flow
                 ) -> tuple[torch.Tensor, torch.Tensor]: # flows_t_to_prev, flows_t_to_next `(B, T, 2, H, W)`, zero at the ends
@@ -408,19 +432,62 @@ def jffra_flow_inputs(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
 
 def refined_flow_loss(hq: torch.Tensor, # clean clips `(B, T, C, H, W)`, T >= 2
                       trace: list, # `JFFRA.forward(..., return_flows=True)`'s trace: (name, flows_t_to_prev, flows_t_to_next), "initial" first
+                      visible: tuple | None = None, # (weights of y_t vs y_{t-1}, of y_t vs y_{t+1}), each `(B, T-1, 1, H, W)` in [0, 1]; None: every pixel 1
                      ) -> torch.Tensor: # scalar
-    "Mean L1 photometric error of the clean frames under every refined flow (resized to the frame grid), both directions."
+    "Mean L1 photometric error of the clean frames under every refined flow (resized to the frame grid), both directions, weighted by `visible`."
     check_clip(hq, "hq", channels=None, batched=True)
     b, t, c, h, w = hq.shape
     if t < 2: raise ShapeError(f"hq: expected at least 2 frames, got shape {tuple(hq.shape)}")
     stages = [(fp, fn) for name, fp, fn in trace if name != "initial"]
     if not stages: raise ShapeError("trace: expected the flows of at least one JFFR module after the initial one")
+    if visible is not None and (len(visible) != 2 or any(tuple(v.shape) != (b, t - 1, 1, h, w) for v in visible)):
+        raise ShapeError(f"visible: expected two weights of shape {(b, t - 1, 1, h, w)}, got {[tuple(v.shape) for v in visible]}")
     frames = lambda sl: hq[:, sl].flatten(0, 1)
     full = lambda f: resize_flow(f.flatten(0, 1), (h, w))
-    terms = [photometric_loss(frames(slice(1, None)), frames(slice(None, -1)), full(fp[:, 1:])) +         # y_t vs W(y_{t-1}, O'_{t→t-1})
-             photometric_loss(frames(slice(None, -1)), frames(slice(1, None)), full(fn[:, :-1]))          # y_t vs W(y_{t+1}, O'_{t→t+1})
+    occluded = (None, None) if visible is None else tuple(1 - v.flatten(0, 1) for v in visible)
+    terms = [photometric_loss(frames(slice(1, None)), frames(slice(None, -1)), full(fp[:, 1:]), occluded[0]) +     # y_t vs W(y_{t-1}, O'_{t→t-1})
+             photometric_loss(frames(slice(None, -1)), frames(slice(1, None)), full(fn[:, :-1]), occluded[1])      # y_t vs W(y_{t+1}, O'_{t→t+1})
              for fp, fn in stages]
     return sum(terms) / (2 * len(terms))
+
+def clean_flow_loss(trace: list, # `JFFRA.forward(..., return_flows=True)`'s trace, "initial" first
+                    clean_to_prev: torch.Tensor, # O^gt_{t→t-1} `(B, T-1, 2, H, W)` (`clean_flows_t_to_prev`)
+                    clean_to_next: torch.Tensor, # O^gt_{t→t+1} `(B, T-1, 2, H, W)` (`clean_flows_t_to_next`)
+                    visible: tuple | None = None, # weights of the two directions, each `(B, T-1, 1, H, W)`; None: every pixel 1
+                    eps: float = 0.01, # Charbonnier ε (px): smooth at zero distance
+                   ) -> torch.Tensor: # scalar
+    "Mean Charbonnier end-point distance of every refined flow (resized to the frame grid) to the clean-frame flows, both directions, weighted by `visible`."
+    b, n, _, h, w = clean_to_prev.shape
+    stages = [(fp, fn) for name, fp, fn in trace if name != "initial"]
+    if not stages: raise ShapeError("trace: expected the flows of at least one JFFR module after the initial one")
+    for name, f in (("clean_to_prev", clean_to_prev), ("clean_to_next", clean_to_next)):
+        if tuple(f.shape) != (b, n, 2, h, w): raise ShapeError(f"{name}: expected shape {(b, n, 2, h, w)}, got {tuple(f.shape)}")
+    weights = (clean_to_prev.new_ones(b, n, 1, h, w),) * 2 if visible is None else visible
+    full = lambda f: resize_flow(f.flatten(0, 1), (h, w)).unflatten(0, (b, n))
+    def distance(flow, clean, weight):
+        d = ((flow - clean).square().sum(2, keepdim=True) + eps ** 2).sqrt()
+        return (d * weight).sum() / weight.sum().clamp(min=1e-6)
+    terms = [distance(full(fp[:, 1:]), clean_to_prev, weights[0]) + distance(full(fn[:, :-1]), clean_to_next, weights[1]) for fp, fn in stages]
+    return sum(terms) / (2 * len(terms))
+
+def clean_visibility(batch: dict, # a collated RestorationDataset batch (hq, flow_bwd, flow_fwd, has_flow)
+                     estimator="dis_fast", # estimates the clean flows of items without exact ones
+                     alpha: float = 50.0, # sharpness α of Eq. 13
+                    ) -> tuple: # (M of y_t vs W(y_{t-1}), M of y_t vs W(y_{t+1})), each `(B, T-1, 1, H, W)`, detached
+    "Eq. 13's non-occlusion weight of the clean frames under the clean flows, toward the previous and toward the next frame."
+    hq = batch["hq"]
+    to_prev = non_occlusion_weight(hq, clean_flows_t_to_prev(batch, estimator), alpha)
+    to_next = non_occlusion_weight(hq.flip(1), clean_flows_t_to_next(batch, estimator).flip(1), alpha).flip(1)   # the clip backwards in time
+    return to_prev, to_next
+
+def jffra_param_groups(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
+                       lr: float, # learning rate of everything but the flow heads
+                      ) -> list: # optimizer parameter groups
+    "The flow heads at `cfg.flow_lr_factor`·lr, the rest of the model at lr (`restorekit.layers.flow_param_groups`)."
+    inner = unwrap_model(model)
+    if inner.cfg.flow_lr_factor == 1: return [{"params": list(model.parameters()), "lr": lr}]
+    heads = nn.ModuleList([m.flow_head for m in inner.modules() if isinstance(m, JFFRBlock) and m.flow_head is not None])
+    return flow_param_groups(model, heads, lr, lr * inner.cfg.flow_lr_factor)
 
 def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
                      batch: dict, # a collated RestorationDataset batch (lq, hq, flow_bwd, has_flow)
@@ -437,7 +504,10 @@ def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
         logs["temporal"] = (loss - l1) / cfg.temporal_weight
     else: loss = l1
     if with_flow_term:
-        logs["flow"] = refined_flow_loss(batch["hq"], trace)
+        visible = clean_visibility(batch, cfg.flow_source, cfg.alpha) if cfg.flow_loss_masked else None
+        if cfg.flow_loss_target == "clean_flow":
+            logs["flow"] = clean_flow_loss(trace, clean_flows_t_to_prev(batch, cfg.flow_source), clean_flows_t_to_next(batch, cfg.flow_source), visible)
+        else: logs["flow"] = refined_flow_loss(batch["hq"], trace, visible)
         loss = loss + cfg.flow_loss_weight * logs["flow"]
     return loss, logs
 
