@@ -92,6 +92,7 @@ class ItemCache:
             self._items.move_to_end(key); self.hits += 1
             return _copy_item(kept)
         item = make(); self.misses += 1
+        if not self.max_bytes: return item
         kept = _copy_item(item); size = _storage_bytes(kept)
         if size <= self.max_bytes:
             self._items[key] = kept; self.bytes += size
