@@ -6,6 +6,9 @@ Each `training_steps()` entry is a closure that runs one optimiser step exactly 
 `RestorationDataset` with the sizes of the model's `cpu` preset in `restorekit.registry` (the full-model row of
 the table named in `MODELS`), the preset's model-config knobs (e.g. JFFRA's `radius`) included. Building them takes a
 few seconds (datasets, models); calling them is what is timed.
+The batch is drawn once, outside the timing, so these steps leave out the data side of training: computing
+each item at its first read, then copying it out of `restorekit.data.ITEM_CACHE` at every later one.
+`benchmarks/issue17/item_cache.py` measures that side end to end, cache off against on.
 
 Comparing two versions (`bench_ops.py --against`): the parent resolves every preset with its own registry and hands
 it to both children in `$RESTOREKIT_BENCH_PRESETS`, so both versions run the same sizes; a knob the other version's

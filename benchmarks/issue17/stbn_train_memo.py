@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from restorekit.data import RestorationDataset
+from restorekit.data import ITEM_CACHE, RestorationDataset
 from restorekit.exp_stbn import NoisyOnly, train_stbn
 from restorekit.registry import get_table
 from restorekit.stbn import STBN, STBNConfig
@@ -21,6 +21,7 @@ from restorekit.train import TrainConfig
 
 
 def run(row: str, steps: int, remember: bool, p: dict):
+    ITEM_CACHE.clear()                  # every run computes its items once: the runs compare the flow memo alone
     torch.manual_seed(0)
     overrides = get_table("stbn_t3").variant(row).overrides
     model = STBN(STBNConfig(channels=p["channels"], noise_sigma=p["noise_sigma"], distill_warmup=int(steps * p["distill_warmup_frac"]), **overrides))
