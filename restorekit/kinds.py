@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass
 
 import torch.nn as nn
@@ -37,7 +38,10 @@ class ModelSpec:
 MODEL_KINDS: dict = {}
 
 def register_model_kind(spec: ModelSpec) -> ModelSpec:
-    "Add (or replace) a model kind in `MODEL_KINDS`."
+    "Add a model kind to `MODEL_KINDS`; registered again, the kind takes the new spec and keeps recognising the classes it knew."
+    old = MODEL_KINDS.get(spec.kind)
+    if old is not None:   # e.g. a notebook that re-defines the class in its own namespace: the library's class stays a model of this kind
+        spec = dataclasses.replace(spec, classes=tuple(spec.classes) + tuple(c for c in old.classes if c not in spec.classes))
     MODEL_KINDS[spec.kind] = spec
     return spec
 
