@@ -29,7 +29,8 @@ the border penalty on the same pixels ("edge dB"): the method is run again on th
 by 16 pixels on every side, and the PSNR of that crop's 8-pixel band is compared with the PSNR of the same
 pixels in the full run, where they lie 16-24 pixels inside the frame; wall and CPU seconds (of the full run).
 The row "STBN chunked" is the same trained model run with `denoise_chunks(chunk_size=4, context=2)`, the
-chunked inference, for comparison. `--json PATH` also writes every figure to a JSON file.
+chunked inference, and "STBN forward" the same model through `denoise_windows(reverse=False)` (every window in
+stream order only, without the backwards call the default averages in), for comparison. `--json PATH` also writes every figure to a JSON file.
 
     python benchmarks/bench_denoise_vs_nlm.py                 # the full run (default options of restorekit denoise)
     python benchmarks/bench_denoise_vs_nlm.py --quick         # small windows, few frames, few steps: minutes
@@ -189,6 +190,8 @@ def main(argv=None) -> int:
                 runners["STBN"] = lambda x: torch.cat(list(denoise_windows(model, x.split(16))))
                 rows["STBN chunked"] = timed(lambda x: torch.cat(list(denoise_chunks(model, x.split(16), 4, 2))), noisy)
                 runners["STBN chunked"] = lambda x: torch.cat(list(denoise_chunks(model, x.split(16), 4, 2)))
+                rows["STBN forward"] = timed(lambda x: torch.cat(list(denoise_windows(model, x.split(16), reverse=False))), noisy)
+                runners["STBN forward"] = lambda x: torch.cat(list(denoise_windows(model, x.split(16), reverse=False)))
             if "bm3d" in args.methods:
                 rows["BM3D"] = timed(bm3d_per_frame, noisy, args.sigma)
                 runners["BM3D"] = lambda x: bm3d_per_frame(x, args.sigma)

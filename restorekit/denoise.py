@@ -208,6 +208,7 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
                     cut_threshold: float | None = SHOT_CUT, # `shot_change` that starts a new shot (windows stay inside shots); None: no cuts
                     tta: int = 1, # symmetries of the square averaged over (`dihedral` 0 .. tta-1): 1, 2, 4 or 8
                     ends: str = "shift", # frames near a shot's ends: "shift" the window into the shot, or "mirror" it about the frame (t+o -> t-o)
+                    reverse: bool = True, # also run every window backwards in time and average the two outputs (twice the model calls)
                    ): # generator of denoised CPU chunks `(t, C, H, W)`, same frames in the same order
     "Denoise a stream of frames, each frame as the centre of its own `window`-frame call on reflect-padded frames, inside its shot."
     check_number(window, "window", integer=True, low=1); check_number(pad, "pad", integer=True, low=0)
@@ -228,15 +229,20 @@ def denoise_windows(model: STBN, # trained model (put in eval mode here)
         if k == i: return torch.zeros(2, *frames[0].shape[-2:])
         return model.estimate_flows(torch.stack([frames[i - first], frames[k - first]])[None].to(device))[0][0, 0].cpu()
 
-    def run(idx: list, t: int) -> torch.Tensor:
-        "Output frame t from the call on the held frames `idx` (stream indices; t appears once)."
+    def call(idx: list, t: int) -> torch.Tensor:
+        "Frame t of the model's output on the held frames `idx` in that order (stream indices; t appears once), averaged over `tta` symmetries."
         clip = torch.stack([frames[i - first] for i in idx])[None].to(device)
         flows = [torch.stack([flow(a, b) for a, b in pairs])[None].to(device) if len(idx) > 1 else None
                  for pairs in (list(zip(idx[:-1], idx[1:])), list(zip(idx[1:], idx[:-1])))]   # (to previous, to next) per position
         at = idx.index(t)
-        out = sum(dihedral(model(dihedral(clip, k), *[None if f is None else dihedral(f, k, flow=True) for f in flows],
-                                 noise_sigma=sigma)[0, at], k, inverse=True) for k in range(tta)) / tta
-        noisy = clip[0, at]
+        return sum(dihedral(model(dihedral(clip, k), *[None if f is None else dihedral(f, k, flow=True) for f in flows],
+                                  noise_sigma=sigma)[0, at], k, inverse=True) for k in range(tta)) / tta
+
+    def run(idx: list, t: int) -> torch.Tensor:
+        "Output frame t from the calls on the held frames `idx`, in stream order and (`reverse`) backwards."
+        orders = [idx, idx[::-1]] if reverse and len(idx) > 1 else [idx]
+        out = sum(call(order, t) for order in orders) / len(orders)
+        noisy = frames[t - first].to(device)
         if p: out, noisy = out[..., p:-p, p:-p], noisy[..., p:-p, p:-p]
         if match_mean: out = out + mean_offset(out, noisy, sigma)
         return out.clamp(0, 1).cpu()

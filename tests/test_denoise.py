@@ -264,7 +264,7 @@ def test_mirrored_windows_stay_in_their_shot_and_never_repeat_the_frame():
     clip = torch.cat([lo + 0.3 * torch.rand(e - s, 3, 32, 32, generator=g) for s, e, lo in shots])
     calls = []
     model.register_forward_pre_hook(lambda module, args: calls.append(args[0][0]))
-    out = torch.cat(list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="mirror")))
+    out = torch.cat(list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="mirror", reverse=False)))
     assert out.shape == clip.shape and len(calls) == len(clip)
     for t, call in enumerate(calls):
         idx = [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in call]
@@ -273,8 +273,12 @@ def test_mirrored_windows_stay_in_their_shot_and_never_repeat_the_frame():
     assert [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in calls[0]] == [3, 2, 1, 0, 1, 2, 3]
     assert [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in calls[10]] == [11, 11, 11, 10, 11, 11, 11]
     calls.clear()
-    list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="shift"))
+    list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="shift", reverse=False))
     assert [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in calls[0]] == [0, 1, 2, 3, 4, 5]
+    calls.clear()
+    list(denoise_windows(model, clip.split(5), window=7, pad=0, ends="shift"))   # reverse=True: each window again, backwards in time
+    order = lambda call: [next(i for i in range(len(clip)) if torch.equal(f, clip[i])) for f in call]
+    assert len(calls) == 2 * len(clip) and order(calls[0]) == [0, 1, 2, 3, 4, 5] and order(calls[1]) == [5, 4, 3, 2, 1, 0]
 
 
 def test_prior_ships_and_is_the_starting_point(tmp_path, clip_files):
