@@ -290,8 +290,9 @@ register_table(AblationTable(
 
 # %% ../nbs/11_registry.ipynb #c106ac74
 def _stbn_presets(eval_every: int) -> dict:
-    "Sizes of the STBN tables: one flow net per seed pre-trained on noisy clips (cached), then STBN training with a refreshed teacher."
-    flow = dict(flow_pretrain_steps=400, flow_pretrain_crop=96, flow_pretrain_clips=16, flow_pretrain_sources="synthetic")
+    "Sizes of the STBN tables: one flow net per seed pre-trained on clean synthetic windows (cached), then STBN training on noisy clips with a refreshed teacher."
+    flow = dict(flow_pretrain_steps=1200, flow_pretrain_crop=48, flow_pretrain_clips=64, flow_pretrain_batch=16, flow_pretrain_sources="synthetic",
+                flow_pretrain_clean=True, flow_pretrain_mask=True, flow_pretrain_schedule="cosine")  # the recipe of chapter 43's flow study (results/stbn_flow_probes)
     return _model_presets(smoke=dict(noise_sigma=30),
                           cpu=dict(iters=500, batch_size=1, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=30,
                                    lr=3e-3, flow_lr=1e-4, distill_warmup_frac=0.3, teacher_every=100, eval_every=eval_every, **flow),
@@ -310,7 +311,7 @@ register_table(AblationTable(
           _V("flow_refinement", {"bsa": True, "srfe": True, "flow_refinement": True}, 32.76, "+ flow refinement")],
     presets=_stbn_presets(eval_every=0),
     description="Cumulative: each row adds one module to the propagation baseline; every row trains self-supervised "
-                "on noisy clips only, from one flow network per seed pre-trained on noisy clips (epe_flownet_init: its "
+                "on noisy clips only, from one flow network per seed pre-trained on clean synthetic windows (epe_flownet_init: its "
                 "held-out error; epe_flownet: the flow the trained model uses, refined by distillation in the last row)."))
 
 register_table(AblationTable(
