@@ -134,10 +134,23 @@ class TemporalContext(nn.Module):
         self.conv1 = nn.Conv3d(in_channels, channels, kernel, padding=padding)
         self.conv2 = nn.Conv3d(channels, channels, kernel, padding=padding)
 
-    def forward(self, frames):
-        x = frames.transpose(1, 2)                         # (B, C_in, T, H, W): Conv3d's layout
-        x = self.conv2(F.leaky_relu(self.conv1(x), 0.1))
+    def forward(self, frames, # `(B, 3, C_in, H, W)`
+                positions: tuple | None = None, # output frames to compute, evenly spaced, e.g. (0, 2) or (1,); None: all three
+               ) -> torch.Tensor: # `(B, len(positions), C, H, W)`
+        x = F.leaky_relu(self.conv1(frames.transpose(1, 2)), 0.1)   # (B, C, 3, H, W): Conv3d's layout
+        if positions is None: return self.conv2(x).transpose(1, 2)
+        n = x.shape[2]; positions = tuple(positions)
+        step = positions[1] - positions[0] if len(positions) > 1 else 1
+        if not positions or step < 1 or positions != tuple(range(positions[0], positions[-1] + 1, step)) or not 0 <= positions[0] <= positions[-1] < n:
+            raise ShapeError(f"positions: expected evenly spaced increasing frame indices in 0..{n - 1}, e.g. (0, 2), got {positions}")
+        depth, pad = self.conv2.kernel_size[0], self.conv2.padding[0]
+        lo, hi = positions[0] - pad, positions[-1] - pad + depth          # the frames the kept outputs read (outside 0..n-1: zero padding)
+        front, back = max(0, -lo), max(0, hi - n)
+        x = x[:, :, max(lo, 0):min(hi, n)]
+        if front != back: x, front = F.pad(x, (0, 0, 0, 0, front, back)), 0   # Conv3d pads both ends alike
+        x = F.conv3d(x, self.conv2.weight, self.conv2.bias, stride=(step, 1, 1), padding=(front, *self.conv2.padding[1:]))
         return x.transpose(1, 2)
+
 
 # %% ../nbs/22_jffra.ipynb #950731b2
 class FlowHead(nn.Module):
@@ -359,8 +372,8 @@ class JFFRA(nn.Module):
         if self.cfg.fusion in IMAGE_FUSIONS and flows is not None:     # frame t's features from t and its neighbours warped onto it
             aligned = torch.stack([warp(windows[:, 0], flows[0]), windows[:, 1], warp(windows[:, 2], flows[1])], 1)
             if self.cfg.fusion == "average_input": aligned = aligned.mean(1, keepdim=True).expand_as(aligned)   # as the lower bracket sees its frame
-            feats, feats_aligned = self.context(torch.cat([windows, aligned])).chunk(2)
-            f_prev, _, f_next = feats.unbind(1); f_t = feats_aligned[:, 1]
+            f_prev, f_next = self.context(windows, positions=(0, 2)).unbind(1)   # only the outputs used: the raw window's ends
+            f_t = self.context(aligned, positions=(1,))[:, 0]                    # and the aligned stack's centre
         else:
             f_prev, f_t, f_next = self.context(windows).unbind(1)
         flow_prev, flow_next = flows if flows is not None else (None, None)

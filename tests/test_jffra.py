@@ -272,3 +272,34 @@ def test_aligned_average_fusions_start_from_the_aligned_average():
         with torch.no_grad(): out = net(batch["lq"], **jffra_flow_inputs(net, batch))
         for i, item in enumerate(items):
             for t in (1, 2): torch.testing.assert_close(out[i, t], aligned_average(item, t))
+
+
+def test_aligned_fusion_front_end_computes_only_the_outputs_it_uses(monkeypatch):
+    """fusion='aligned_average': the front end's second convolution runs on 3 of the 6 frames (the raw window's ends, the
+    aligned stack's centre), and training gives the losses and weights that computing all 6 and dropping 2 gives."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from restorekit.jffra import TemporalContext, jffra_flow_inputs
+    ds = rk.RestorationDataset("denoise", "train", n_frames=4, crop=32, length=2, sources=("synthetic",), synthetic_options={"max_translation": 6.0})
+    batch = torch.utils.data.default_collate([ds[0], ds[1]])
+    cfg = JFFRAConfig(channels=8, radius=1, task="denoise", flow_source="exact", fusion="aligned_average", position_bias=True, flow_loss_weight=1.0)
+
+    def train(steps=3):
+        torch.manual_seed(0)
+        net = JFFRA(cfg); opt = torch.optim.Adam(net.parameters(), lr=1e-3); losses = []
+        for _ in range(steps):
+            opt.zero_grad(); loss = jffra_batch_loss(net, batch)[0]; loss.backward(); opt.step(); losses.append(loss.item())
+        return losses, net
+
+    losses, net = train()
+    with FlopCounterMode(display=False) as counter, torch.no_grad(): net(batch["lq"], **jffra_flow_inputs(net, batch))
+    frame = lambda c_in: 2 * c_in * 8 * 27 * 32 * 32                               # one output frame of a 3×3×3 conv c_in -> 8 channels
+    windows = 2 * 4                                                                 # B·T, each a raw and an aligned 3-frame stack
+    conv1, conv2 = 2 * 3 * frame(3) * windows, (2 + 1) * frame(8) * windows         # conv1 on all 6 frames, conv2 on ends + centre
+    counted = sum(counter.get_flop_counts()["JFFRA.context"].values())
+    assert counted == conv1 + conv2, (counted, conv1, conv2)
+    full = TemporalContext.forward                                                    # the reference: all three outputs, then a selection
+    monkeypatch.setattr(TemporalContext, "forward", lambda self, frames, positions=None: full(self, frames) if positions is None
+                        else full(self, frames)[:, list(positions)])
+    ref_losses, ref = train()
+    torch.testing.assert_close(losses, ref_losses, rtol=1e-6, atol=0)
+    for (name, p), q in zip(net.named_parameters(), ref.parameters()): torch.testing.assert_close(p, q, rtol=0, atol=1e-6, msg=name)
