@@ -62,6 +62,7 @@ class JFFRAConfig(ModelConfig):
     flow_lr_factor: float = 1.0 # not in the paper: learning rate of the flow heads relative to the rest of the model (`jffra_param_groups`)
     refined_base: bool = False # not in the paper: with fusion "aligned_average"/"average_input", the output's residual base warps the neighbours by the last refined flow instead of the initial one
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
+    train_inner_frames: bool = False # not in the paper: `jffra_batch_loss` restores and scores only frames 1..T-2, whose neighbours are both in the window (the frames jffra_t5 scores); the end frames, whose missing neighbour is a copy of the frame, are not computed
     fusion: str = "attention" # "attention": f_t + attention (Eq. 11); not in the paper: "mean_residual" (mean of the aligned features + attention), "aligned_frames" (the front end also sees the flow-warped neighbour frames), "aligned_average" (that, and the output is a residual on the average of t and its neighbours warped by the initial flow), "average_input" (frame t's front end sees that average in place of the three frames, and the output is a residual on it)
 
     choices = {"alignment": ALIGNMENTS, "fusion": FUSIONS, "task": tuple(TASKS), "flow_loss_target": FLOW_LOSS_TARGETS}
@@ -330,13 +331,19 @@ class JFFRA(nn.Module):
                 flows_t_to_prev: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source` (required when `exact_flow`)
                 flows_t_to_next: torch.Tensor | None = None, # `(B, T, 2, H, W)`; None: estimated by `flow_source` (required when `exact_flow`)
                 return_flows: bool = False, # also return the flow after every JFFR module
+                inner_only: bool = False, # restore only frames 1..T-2, whose neighbours are both in the clip: `(B, T-2, ...)`
                ):
         check_clip(lq, "lq", channels=self.cfg.in_channels, batched=True)
         b, t, c, h, w = lq.shape
         idx = torch.arange(t, device=lq.device)
         prev_idx, next_idx = (idx - 1).clamp(min=0), (idx + 1).clamp(max=t - 1)
         if self.cfg.alignment == "none": prev_idx = next_idx = idx              # the lower bracket sees no neighbour
-        windows = torch.stack([lq[:, prev_idx], lq, lq[:, next_idx]], 2).flatten(0, 1)   # (B·T, 3, 3, H, W)
+        centre = lq
+        if inner_only:
+            if t < 3: raise ShapeError(f"lq: inner_only restores the frames that have both neighbours, so it needs T >= 3, got shape {tuple(lq.shape)}")
+            centre, prev_idx, next_idx = lq[:, 1:-1], prev_idx[1:-1], next_idx[1:-1]
+        n = centre.shape[1]                                                     # frames restored
+        windows = torch.stack([lq[:, prev_idx], centre, lq[:, next_idx]], 2).flatten(0, 1)   # (B·n, 3, 3, H, W)
         flows = None
         if self.cfg.uses_flow:
             if self.cfg.exact_flow and (flows_t_to_prev is None or flows_t_to_next is None):
@@ -349,10 +356,11 @@ class JFFRA(nn.Module):
             for name, f in (("flows_t_to_prev", flows_t_to_prev), ("flows_t_to_next", flows_t_to_next)):
                 if not isinstance(f, torch.Tensor) or tuple(f.shape) != (b, t, 2, h, w):
                     raise ShapeError(f"{name}: expected shape {(b, t, 2, h, w)} (one flow per frame, in pixels), got {getattr(f, 'shape', type(f).__name__)}")
-            flows = [flows_t_to_prev.flatten(0, 1), flows_t_to_next.flatten(0, 1)]
+            flows = [f[:, 1:-1] if inner_only else f for f in (flows_t_to_prev, flows_t_to_next)]
+            flows = [f.flatten(0, 1) for f in flows]
         m = self.multiple; ph, pw = (-h) % m, (-w) % m
         pad = lambda x: F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
-        windows = pad(windows.flatten(0, 1)).unflatten(0, (b * t, 3))
+        windows = pad(windows.flatten(0, 1)).unflatten(0, (b * n, 3))
         if flows is not None: flows = [pad(f) for f in flows]
         out, trace = self._network(windows, flows)
         center = windows[:, 1]
@@ -361,10 +369,10 @@ class JFFRA(nn.Module):
             center = (warp(windows[:, 0], base_flows[0]) + center + warp(windows[:, 2], base_flows[1])) / 3
         s = self.cfg.upscale
         base = center if s == 1 else F.interpolate(center, scale_factor=s, mode="bicubic", align_corners=False)
-        restored = (base + self.tail(out))[..., :h * s, :w * s].unflatten(0, (b, t))
+        restored = (base + self.tail(out))[..., :h * s, :w * s].unflatten(0, (b, n))
         if not return_flows: return restored
-        return restored, [(name, fp[..., :fp.shape[-2] * h // (h + ph), :fp.shape[-1] * w // (w + pw)].unflatten(0, (b, t)),
-                           fn[..., :fn.shape[-2] * h // (h + ph), :fn.shape[-1] * w // (w + pw)].unflatten(0, (b, t)))
+        return restored, [(name, fp[..., :fp.shape[-2] * h // (h + ph), :fp.shape[-1] * w // (w + pw)].unflatten(0, (b, n)),
+                           fn[..., :fn.shape[-2] * h // (h + ph), :fn.shape[-1] * w // (w + pw)].unflatten(0, (b, n)))
                           for name, fp, fn in trace]
 
     def _network(self, windows, flows):
@@ -443,9 +451,16 @@ def jffra_flow_inputs(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
     to_prev, to_next = exact_flows(batch)
     return {"flows_t_to_prev": to_prev, "flows_t_to_next": to_next}
 
+def _trace_span(stages, first: int, t: int):
+    "Frames of a trace starting at clip frame `first`: (first with a previous frame, end of the trace, end of those with a next frame), exclusive ends."
+    n = stages[0][0].shape[1]
+    if first < 0 or first + n > t: raise ShapeError(f"trace: flows of {n} frames from frame {first} do not fit a clip of {t} frames")
+    return max(1, first), first + n, min(first + n, t - 1)
+
 def refined_flow_loss(hq: torch.Tensor, # clean clips `(B, T, C, H, W)`, T >= 2
                       trace: list, # `JFFRA.forward(..., return_flows=True)`'s trace: (name, flows_t_to_prev, flows_t_to_next), "initial" first
                       visible: tuple | None = None, # (weights of y_t vs y_{t-1}, of y_t vs y_{t+1}), each `(B, T-1, 1, H, W)` in [0, 1]; None: every pixel 1
+                      first: int = 0, # clip frame of the trace's first flows: 1 for a trace of frames 1..T-2 (`JFFRA.forward(inner_only=True)`)
                      ) -> torch.Tensor: # scalar
     "Mean L1 photometric error of the clean frames under every refined flow (resized to the frame grid), both directions, weighted by `visible`."
     check_clip(hq, "hq", channels=None, batched=True)
@@ -455,11 +470,12 @@ def refined_flow_loss(hq: torch.Tensor, # clean clips `(B, T, C, H, W)`, T >= 2
     if not stages: raise ShapeError("trace: expected the flows of at least one JFFR module after the initial one")
     if visible is not None and (len(visible) != 2 or any(tuple(v.shape) != (b, t - 1, 1, h, w) for v in visible)):
         raise ShapeError(f"visible: expected two weights of shape {(b, t - 1, 1, h, w)}, got {[tuple(v.shape) for v in visible]}")
-    frames = lambda sl: hq[:, sl].flatten(0, 1)
+    p0, stop, end = _trace_span(stages, first, t)
+    frames = lambda lo, hi: hq[:, lo:hi].flatten(0, 1)
     full = lambda f: resize_flow(f.flatten(0, 1), (h, w))
-    occluded = (None, None) if visible is None else tuple(1 - v.flatten(0, 1) for v in visible)
-    terms = [photometric_loss(frames(slice(1, None)), frames(slice(None, -1)), full(fp[:, 1:]), occluded[0]) +     # y_t vs W(y_{t-1}, O'_{t→t-1})
-             photometric_loss(frames(slice(None, -1)), frames(slice(1, None)), full(fn[:, :-1]), occluded[1])      # y_t vs W(y_{t+1}, O'_{t→t+1})
+    occluded = lambda k, lo, hi: None if visible is None else (1 - visible[k][:, lo:hi]).flatten(0, 1)
+    terms = [photometric_loss(frames(p0, stop), frames(p0 - 1, stop - 1), full(fp[:, p0 - first:]), occluded(0, p0 - 1, stop - 1)) +   # y_t vs W(y_{t-1}, O'_{t→t-1})
+             photometric_loss(frames(first, end), frames(first + 1, end + 1), full(fn[:, :end - first]), occluded(1, first, end))      # y_t vs W(y_{t+1}, O'_{t→t+1})
              for fp, fn in stages]
     return sum(terms) / (2 * len(terms))
 
@@ -468,6 +484,7 @@ def clean_flow_loss(trace: list, # `JFFRA.forward(..., return_flows=True)`'s tra
                     clean_to_next: torch.Tensor, # O^gt_{t→t+1} `(B, T-1, 2, H, W)` (`clean_flows_t_to_next`)
                     visible: tuple | None = None, # weights of the two directions, each `(B, T-1, 1, H, W)`; None: every pixel 1
                     eps: float = 0.01, # Charbonnier ε (px): smooth at zero distance
+                    first: int = 0, # clip frame of the trace's first flows: 1 for a trace of frames 1..T-2 (`JFFRA.forward(inner_only=True)`)
                    ) -> torch.Tensor: # scalar
     "Mean Charbonnier end-point distance of every refined flow (resized to the frame grid) to the clean-frame flows, both directions, weighted by `visible`."
     b, n, _, h, w = clean_to_prev.shape
@@ -476,11 +493,13 @@ def clean_flow_loss(trace: list, # `JFFRA.forward(..., return_flows=True)`'s tra
     for name, f in (("clean_to_prev", clean_to_prev), ("clean_to_next", clean_to_next)):
         if tuple(f.shape) != (b, n, 2, h, w): raise ShapeError(f"{name}: expected shape {(b, n, 2, h, w)}, got {tuple(f.shape)}")
     weights = (clean_to_prev.new_ones(b, n, 1, h, w),) * 2 if visible is None else visible
-    full = lambda f: resize_flow(f.flatten(0, 1), (h, w)).unflatten(0, (b, n))
+    p0, stop, end = _trace_span(stages, first, n + 1)
+    full = lambda f: resize_flow(f.flatten(0, 1), (h, w)).unflatten(0, f.shape[:2])
     def distance(flow, clean, weight):
         d = ((flow - clean).square().sum(2, keepdim=True) + eps ** 2).sqrt()
         return (d * weight).sum() / weight.sum().clamp(min=1e-6)
-    terms = [distance(full(fp[:, 1:]), clean_to_prev, weights[0]) + distance(full(fn[:, :-1]), clean_to_next, weights[1]) for fp, fn in stages]
+    terms = [distance(full(fp[:, p0 - first:]), clean_to_prev[:, p0 - 1:stop - 1], weights[0][:, p0 - 1:stop - 1]) +
+             distance(full(fn[:, :end - first]), clean_to_next[:, first:end], weights[1][:, first:end]) for fp, fn in stages]
     return sum(terms) / (2 * len(terms))
 
 def clean_visibility(batch: dict, # a collated RestorationDataset batch (hq, flow_bwd, flow_fwd, has_flow)
@@ -505,22 +524,25 @@ def jffra_param_groups(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
 def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
                      batch: dict, # a collated RestorationDataset batch (lq, hq, flow_bwd, has_flow)
                     ) -> tuple: # (loss, logs) for restorekit.train
-    "Eq. 15: L1 + λ L_temp when `cfg.temporal_loss` (clean flows from the item or the estimator), else L1; plus μ·`refined_flow_loss` when `cfg.flow_loss_weight`."
+    "Eq. 15: L1 + λ L_temp when `cfg.temporal_loss` (clean flows from the item or the estimator), else L1; plus μ·`refined_flow_loss` when `cfg.flow_loss_weight`; over frames 1..T-2 only when `cfg.train_inner_frames`."
     cfg = unwrap_model(model).cfg
+    inner = cfg.train_inner_frames; first = 1 if inner else 0
     with_flow_term = cfg.flow_loss_weight > 0 and batch["hq"].shape[1] >= 2
-    out = model(batch["lq"], **jffra_flow_inputs(model, batch), return_flows=with_flow_term)
+    out = model(batch["lq"], **jffra_flow_inputs(model, batch), return_flows=with_flow_term, inner_only=inner)
     restored, trace = out if with_flow_term else (out, None)
-    l1 = (restored - batch["hq"]).abs().mean()
+    hq = batch["hq"][:, 1:-1] if inner else batch["hq"]                       # the clean frames of the restored ones
+    l1 = (restored - hq).abs().mean()
     logs = {"l1": l1}
     if cfg.temporal_loss and restored.shape[1] >= 2:
-        loss = jffra_loss(restored, batch["hq"], clean_flows_t_to_prev(batch, cfg.flow_source), cfg.temporal_weight, cfg.alpha)
+        clean_to_prev = clean_flows_t_to_prev(batch, cfg.flow_source)           # entry t-1 brings frame t-1 onto t
+        loss = jffra_loss(restored, hq, clean_to_prev[:, 1:-1] if inner else clean_to_prev, cfg.temporal_weight, cfg.alpha)
         logs["temporal"] = (loss - l1) / cfg.temporal_weight
     else: loss = l1
     if with_flow_term:
         visible = clean_visibility(batch, cfg.flow_source, cfg.alpha) if cfg.flow_loss_masked else None
         if cfg.flow_loss_target == "clean_flow":
-            logs["flow"] = clean_flow_loss(trace, clean_flows_t_to_prev(batch, cfg.flow_source), clean_flows_t_to_next(batch, cfg.flow_source), visible)
-        else: logs["flow"] = refined_flow_loss(batch["hq"], trace, visible)
+            logs["flow"] = clean_flow_loss(trace, clean_flows_t_to_prev(batch, cfg.flow_source), clean_flows_t_to_next(batch, cfg.flow_source), visible, first=first)
+        else: logs["flow"] = refined_flow_loss(batch["hq"], trace, visible, first=first)
         loss = loss + cfg.flow_loss_weight * logs["flow"]
     return loss, logs
 
