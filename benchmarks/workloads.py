@@ -2,7 +2,8 @@
 
 Each `training_steps()` entry is a closure that runs one optimiser step exactly as the ablation notebooks do
 (forward, the model's loss, backward, gradient clipping at 1.0, Adam; STBN inside `remember_flows` as `train_stbn`:
-"STBN" sees its window again, "STBN new window" for the first time) on a fixed batch drawn from
+"STBN" sees its window again, "STBN new window" for the first time; "JFFRA inner frames" with
+`train_inner_frames=True`, which a version without that field runs as "JFFRA") on a fixed batch drawn from
 `RestorationDataset` with the sizes of the model's `cpu` preset in `restorekit.registry` (the full-model row of
 the table named in `MODELS`), the preset's model-config knobs (e.g. JFFRA's `radius`) included. Building them takes a
 few seconds (datasets, models); calling them is what is timed.
@@ -92,11 +93,12 @@ def _degradation(knobs: dict, task: str) -> dict:
     return {"sigma": knobs["noise_sigma"]} if task == "denoise" and "noise_sigma" in knobs else {}
 
 
-def jffra_step():
+def jffra_step(**changes):
+    "JFFRA's step; `changes` (config fields, e.g. train_inner_frames=True) on top of the preset's values."
     from restorekit.jffra import JFFRA, JFFRAConfig, jffra_batch_loss
     knobs, values = preset("JFFRA")
     torch.manual_seed(0)
-    model = JFFRA(_config(JFFRAConfig, values)).train()
+    model = JFFRA(_config(JFFRAConfig, {**values, **changes})).train()
     synthetic = {"max_translation": knobs["max_translation"]} if "max_translation" in knobs else None
     batch = _batch(model.cfg.task, knobs, synthetic_options=synthetic, **_degradation(knobs, model.cfg.task))
     return _optimiser_step(model, lambda: jffra_batch_loss(model, batch)[0])
@@ -142,7 +144,7 @@ def ncfl_step():
     return _optimiser_step(model, lambda: ncfl_loss(model, batch)[0])
 
 
-TRAINING_STEPS = {"JFFRA": jffra_step, "STBN": stbn_step, "STBN new window": lambda: stbn_step(new_window=True),
+TRAINING_STEPS = {"JFFRA": jffra_step, "JFFRA inner frames": lambda: jffra_step(train_inner_frames=True), "STBN": stbn_step, "STBN new window": lambda: stbn_step(new_window=True),
                   "STBN+distill": lambda: stbn_step(distill=True), "STBN+distill new window": lambda: stbn_step(distill=True, new_window=True),
                   "S2SVR": s2svr_step, "NCFL": ncfl_step}
 
