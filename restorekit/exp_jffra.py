@@ -23,9 +23,9 @@ from .train import TrainConfig, train
 from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['FLOW_HEAD_KNOBS', 'BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'trace_flows',
-           'show_flow_trace', 't5_eval_windows', 'aligned_average', 'bracket_probe', 'visible_in_both',
-           'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_probes']
+__all__ = ['FLOW_HEAD_KNOBS', 'BRACKET_CONDITIONS', 'BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe',
+           'trace_flows', 'show_flow_trace', 't5_eval_windows', 'aligned_average', 'bracket_probe', 'visible_in_both',
+           'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -200,10 +200,11 @@ def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
                      ) -> dict: # pixel shares per neighbour, and PSNR on all / visible-in-both / other pixels per estimate
     "What occlusions and uncovered borders take from the neighbours: the share of each scored frame's pixels whose match leaves the frame or is occluded, and the brackets' PSNR on all pixels and on the pixels visible in both neighbours."
     clock = RunClock()
-    models, knobs, windows = {}, None, None
+    models, knobs, windows, row_time = {}, None, None, {}
     for row in ("no_neighbours", "exact_flow"):
+        row_clock = RunClock()
         result, knobs, windows = _train_probe(row, seed, preset, False, **changes)
-        models[row] = result.model
+        models[row], row_time[row] = result.model, row_clock.elapsed()
     pairs = [(w, t) for w in windows for t in range(1, knobs["n_frames"] - 1)]
     mean = lambda values: sum(values) / len(values)
     shares = {}
@@ -225,7 +226,8 @@ def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
         scores[name] = {"psnr": mean([float(psnr(o[None], h[None])) for o, h in frames]),
                         "psnr_visible": mean([_masked_psnr(o, h, v) for (o, h), v in zip(frames, visible)]),
                         "psnr_other": mean([x for x in (_masked_psnr(o, h, ~v) for (o, h), v in zip(frames, visible)) if x == x])}
-    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores, **clock.elapsed()}
+    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores,
+            "row_time": row_time, **clock.elapsed()}
 
 def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
                             seed: int = 0, # training seed of the two brackets
@@ -237,6 +239,24 @@ def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
         study["occlusion"] = {**occlusion_ceiling(seed), "code_version": code_version()}
         path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
+
+def write_bracket_conditions(path, # the study's JSON file (its other parts are kept)
+                             conditions: list, # knob changes from the preset's, one dict per condition, e.g. {"crop": 64, "max_translation": 4.0}
+                             seed: int = 0, # training seed of the two brackets
+                            ) -> dict: # the study as written
+    "Run `occlusion_ceiling` under every condition that `path` does not hold yet (key \"conditions\"), rewriting `path` after each."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
+    key = lambda changes: json.dumps([seed, changes], sort_keys=True)
+    done = {key(c["changes"]): c for c in study.get("conditions", []) if c["seed"] == seed}
+    study["conditions"] = [c for c in study.get("conditions", []) if c["seed"] != seed]
+    for changes in conditions:
+        study["conditions"].append(done.get(key(changes)) or {**occlusion_ceiling(seed, **changes), "code_version": code_version()})
+        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+    return study
+
+BRACKET_CONDITIONS = [                                  # where the brackets are measured (crop, motion), committed under "conditions"
+    dict(crop=64), dict(crop=64, max_translation=4.0), dict(crop=80), dict(max_translation=4.0)]
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
