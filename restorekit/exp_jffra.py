@@ -237,7 +237,9 @@ def write_pretrain_probes(path, # the study's JSON file (its other parts are kep
         path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
-PRETRAIN_PROBES = [dict(steps=100), dict(steps=300)]    # the flow task alone at the preset's knobs, committed under "pretrain"
+PRETRAIN_PROBES = [dict(steps=100), dict(steps=300),   # the flow task alone at the preset's knobs, committed under "pretrain"
+                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0),          # visible pixels only, heads 5x faster
+                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0, noise_sigma=25.0)]   # the same on frames a third as noisy
 
 def visible_in_both(item: dict, # a window with exact flow: occ_bwd, occ_fwd `(T-1, 1, H, W)`
                     frame: int, # t, with 1 <= t <= T-2
@@ -312,7 +314,8 @@ def write_bracket_conditions(path, # the study's JSON file (its other parts are 
     return study
 
 BRACKET_CONDITIONS = [                                  # where the brackets are measured (crop, motion), committed under "conditions"
-    dict(crop=64), dict(crop=64, max_translation=4.0), dict(crop=80), dict(max_translation=4.0)]
+    dict(crop=64), dict(crop=64, max_translation=4.0), dict(crop=80), dict(max_translation=4.0),
+    dict(max_translation=4.0, iters=427)]               # 48² at the CPU time of 64²: (64/48)² as many steps
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
