@@ -239,7 +239,8 @@ def write_pretrain_probes(path, # the study's JSON file (its other parts are kep
 
 PRETRAIN_PROBES = [dict(steps=100), dict(steps=300),   # the flow task alone at the preset's knobs, committed under "pretrain"
                    dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0),          # visible pixels only, heads 5x faster
-                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0, noise_sigma=25.0)]   # the same on frames a third as noisy
+                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0, noise_sigma=25.0),   # the same on frames a third as noisy
+                   dict(steps=600, flow_loss_masked=True, flow_lr_factor=5.0)]          # six times as long
 
 def visible_in_both(item: dict, # a window with exact flow: occ_bwd, occ_fwd `(T-1, 1, H, W)`
                     frame: int, # t, with 1 <= t <= T-2
@@ -355,4 +356,5 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, radius=4),
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, iters=480),
     dict(row="no_flow_refinement", fusion="aligned_average", iters=480),
-    dict(row="jffr", fusion="aligned_average", noise_sigma=25.0)]                        # the preset's flow head on frames a third as noisy
+    dict(row="jffr", fusion="aligned_average", noise_sigma=25.0),                        # the preset's flow head on frames a third as noisy
+    dict(row="jffr", flow_pretrain_steps=100)]                                             # the preset's jffr row after 100 steps of the flow task alone
