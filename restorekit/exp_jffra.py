@@ -357,4 +357,5 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, iters=480),
     dict(row="no_flow_refinement", fusion="aligned_average", iters=480),
     dict(row="jffr", fusion="aligned_average", noise_sigma=25.0),                        # the preset's flow head on frames a third as noisy
-    dict(row="jffr", flow_pretrain_steps=100)]                                             # the preset's jffr row after 100 steps of the flow task alone
+    dict(row="jffr", flow_pretrain_steps=100),                                             # the preset's jffr row after 100 steps of the flow task alone
+    dict(row="no_neighbours", crop=64, max_translation=4.0, noise_sigma=75.0 / 3 ** 0.5)]  # the perfect-fusion ceiling where the brackets are widest
