@@ -16,16 +16,18 @@ import torch.nn.functional as F
 from .core import ConfigError, code_version
 from .data import RestorationDataset
 from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
-from .jffra import JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs, jffra_param_groups
+from .jffra import (JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
+                              jffra_param_groups)
 from .layers import evaluation_mode
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
 from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['FLOW_HEAD_KNOBS', 'BRACKET_PROBES', 'evaluate_jffra', 'train_jffra', 'flow_trace_epe', 'trace_flows',
-           'show_flow_trace', 't5_eval_windows', 'aligned_average', 'bracket_probe', 'visible_in_both',
-           'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_probes']
+__all__ = ['FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_flow',
+           'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace', 't5_eval_windows', 'aligned_average',
+           'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling',
+           'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -53,6 +55,19 @@ def evaluate_jffra(model: nn.Module, # a JFFRA
     return {key: v / n for key, v in sums.items()}
 
 # %% ../nbs/23_exp_jffra.ipynb #9efaf785
+def pretrain_flow(model: JFFRA, # a JFFRA with flow_refinement; trained in place
+                  items, # training windows with clean frames (and exact flows where synthetic)
+                  steps: int, # optimizer steps of the flow task
+                  batch_size: int = 2, # windows per step
+                  lr: float = 5e-4, # Adam learning rate (cosine schedule to lr/10), at `cfg.flow_lr_factor`·lr for the heads
+                  seed: int = 0, # seeds the batch order
+                  device: str = "cpu", # where to train
+                 ): # TrainResult of the flow task
+    "Train the flow path of `model` (front end, modules up to the last flow head) on `jffra_flow_pretrain_loss` alone."
+    tcfg = TrainConfig(steps=steps, batch_size=min(batch_size, len(items)), lr=lr, schedule="cosine", min_lr=lr / 10,
+                       log_every=max(1, min(10, steps)), seed=seed, device=device, progress=False)
+    return train(model, jffra_flow_pretrain_loss, items, tcfg, param_groups=lambda m: jffra_param_groups(m, lr))
+
 def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks the degradation)
                 iters: int = 100, # optimizer steps
                 batch_size: int = 2, # windows per step
@@ -67,13 +82,14 @@ def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks th
                 synthetic_options: dict | None = None, # passed to `synthetic_clip`, e.g. {"max_translation": 1.5} (slower motion)
                 **degrade_kwargs, # task overrides, e.g. sigma=30
                ) -> tuple: # (TrainResult, eval metrics dict of `evaluate_jffra`)
-    "Train a JFFRA on `cfg.task` with restorekit.train (flow heads at `cfg.flow_lr_factor`·lr) and evaluate it on the held-out split."
+    "Train a JFFRA on `cfg.task` with restorekit.train (flow heads at `cfg.flow_lr_factor`·lr; first `cfg.flow_pretrain_steps` of the flow task) and evaluate it on the held-out split."
     kw = dict(n_frames=n_frames, crop=crop, seed=seed, sources=tuple(sources), synthetic_options=synthetic_options, **degrade_kwargs)
     train_set = RestorationDataset(cfg.task, "train", length=n_train, **kw)
     eval_set = RestorationDataset(cfg.task, "eval", length=n_eval, **kw)
     items = [train_set[i] for i in range(n_train)]
     torch.manual_seed(seed)
     model = JFFRA(cfg)
+    if cfg.flow_pretrain_steps: pretrain_flow(model, items, cfg.flow_pretrain_steps, batch_size, lr, seed, device)
     tcfg = TrainConfig(steps=iters, batch_size=min(batch_size, n_train), lr=lr, schedule="cosine", min_lr=lr / 10,
                        log_every=max(1, min(10, iters)), seed=seed, device=device, progress=False)
     result = train(model, jffra_batch_loss, items, tcfg, param_groups=lambda m: jffra_param_groups(m, lr))
@@ -139,10 +155,10 @@ def aligned_average(item: dict, # a window with exact flows: lq `(T, 3, H, W)`, 
     nxt = warp(lq[frame + 1][None], item["flow_fwd"][frame][None])
     return (prev[0] + lq[frame] + nxt[0]) / 3
 
-FLOW_HEAD_KNOBS = ("flow_loss_weight", "flow_loss_target", "flow_loss_masked", "flow_lr_factor", "refined_base")   # JFFRAConfig fields that only a row with a flow head takes
+FLOW_HEAD_KNOBS = ("flow_loss_weight", "flow_loss_target", "flow_loss_masked", "flow_lr_factor", "refined_base", "flow_pretrain_steps")   # JFFRAConfig fields that only a row with a flow head takes
 
-def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes):
-    "The row trained as jffra_t5's notebook trains it, with the preset's knobs and `changes`: (TrainResult, knobs, the table's windows)."
+def _probe_config(row, preset="cpu", per_frame_features=False, **changes):
+    "The row's JFFRAConfig as jffra_t5's notebook builds it, with the preset's knobs and `changes`: (config, knobs)."
     from restorekit.registry import get_table
     tab = get_table("jffra_t5")
     knobs = {**tab.presets[preset], **changes}
@@ -152,6 +168,11 @@ def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes)
     cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
                          "position_bias": knobs["position_bias"], "per_frame_features": per_frame_features,
                          "fusion": knobs.get("fusion", JFFRAConfig.fusion), **flow_head, **overrides})
+    return cfg, knobs
+
+def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes):
+    "The row trained as jffra_t5's notebook trains it, with the preset's knobs and `changes`: (TrainResult, knobs, the table's windows)."
+    cfg, knobs = _probe_config(row, preset, per_frame_features, **changes)
     result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
                             n_train=knobs["n_train"], n_eval=1, lr=knobs["lr"], seed=seed, sources=tuple(knobs["sources"].split(",")),
                             synthetic_options={"max_translation": knobs["max_translation"]}, sigma=knobs["noise_sigma"])
@@ -183,6 +204,44 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
             "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows), **flows,
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
 
+def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_flow`)
+                        seed: int = 0, # training seed
+                        preset: str = "cpu", # the jffra_t5 preset whose knobs (and jffr row) are the starting point
+                        **changes, # knobs changed from the preset's, e.g. lr=5e-3, flow_lr_factor=2.0, flow_loss_masked=True
+                       ) -> dict: # the changes, the flow task's first and last loss, epe_* of the pre-trained flows on the table's windows, CPU and wall time
+    "Pre-train the jffr row's flow path on the flow task alone, and measure its flows on jffra_t5's evaluation windows (before any restoration training)."
+    clock = RunClock()
+    cfg, knobs = _probe_config("jffr", preset, False, **changes)
+    train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_train"], seed=seed,
+                                   sources=tuple(knobs["sources"].split(",")), synthetic_options={"max_translation": knobs["max_translation"]},
+                                   sigma=knobs["noise_sigma"])
+    torch.manual_seed(seed)
+    model = JFFRA(cfg)
+    result = pretrain_flow(model, [train_set[i] for i in range(len(train_set))], steps, knobs["batch_size"], knobs["lr"], seed)
+    windows = t5_eval_windows(knobs)
+    flows = flow_errors(lambda clip: trace_flows(model, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
+    return {"steps": steps, "seed": seed, "preset": preset, "changes": changes, "loss_first": result.losses[0], "loss_last": result.losses[-1],
+            **flows, **clock.elapsed()}
+
+def write_pretrain_probes(path, # the study's JSON file (its other parts are kept)
+                          probes: list, # keyword arguments of `flow_pretrain_probe`, one dict per probe
+                         ) -> dict: # the study as written
+    "Run `flow_pretrain_probe` for every entry of `probes` that `path` does not hold yet (key \"pretrain\"), rewriting `path` after each."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
+    key = lambda steps, seed=0, preset="cpu", **changes: json.dumps([steps, seed, preset, changes], sort_keys=True)
+    done = {key(p["steps"], p["seed"], p["preset"], **p["changes"]): p for p in study.get("pretrain", [])}
+    study["pretrain"] = []
+    for kwargs in probes:
+        study["pretrain"].append(done.get(key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()})
+        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+    return study
+
+PRETRAIN_PROBES = [dict(steps=100), dict(steps=300),   # the flow task alone at the preset's knobs, committed under "pretrain"
+                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0),          # visible pixels only, heads 5x faster
+                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0, noise_sigma=25.0),   # the same on frames a third as noisy
+                   dict(steps=600, flow_loss_masked=True, flow_lr_factor=5.0)]          # six times as long
+
 def visible_in_both(item: dict, # a window with exact flow: occ_bwd, occ_fwd `(T-1, 1, H, W)`
                     frame: int, # t, with 1 <= t <= T-2
                    ) -> torch.Tensor: # `(1, H, W)` bool
@@ -200,10 +259,11 @@ def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
                      ) -> dict: # pixel shares per neighbour, and PSNR on all / visible-in-both / other pixels per estimate
     "What occlusions and uncovered borders take from the neighbours: the share of each scored frame's pixels whose match leaves the frame or is occluded, and the brackets' PSNR on all pixels and on the pixels visible in both neighbours."
     clock = RunClock()
-    models, knobs, windows = {}, None, None
+    models, knobs, windows, row_time = {}, None, None, {}
     for row in ("no_neighbours", "exact_flow"):
+        row_clock = RunClock()
         result, knobs, windows = _train_probe(row, seed, preset, False, **changes)
-        models[row] = result.model
+        models[row], row_time[row] = result.model, row_clock.elapsed()
     pairs = [(w, t) for w in windows for t in range(1, knobs["n_frames"] - 1)]
     mean = lambda values: sum(values) / len(values)
     shares = {}
@@ -225,7 +285,8 @@ def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
         scores[name] = {"psnr": mean([float(psnr(o[None], h[None])) for o, h in frames]),
                         "psnr_visible": mean([_masked_psnr(o, h, v) for (o, h), v in zip(frames, visible)]),
                         "psnr_other": mean([x for x in (_masked_psnr(o, h, ~v) for (o, h), v in zip(frames, visible)) if x == x])}
-    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores, **clock.elapsed()}
+    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores,
+            "row_time": row_time, **clock.elapsed()}
 
 def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
                             seed: int = 0, # training seed of the two brackets
@@ -237,6 +298,25 @@ def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
         study["occlusion"] = {**occlusion_ceiling(seed), "code_version": code_version()}
         path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
+
+def write_bracket_conditions(path, # the study's JSON file (its other parts are kept)
+                             conditions: list, # knob changes from the preset's, one dict per condition, e.g. {"crop": 64, "max_translation": 4.0}
+                             seed: int = 0, # training seed of the two brackets
+                            ) -> dict: # the study as written
+    "Run `occlusion_ceiling` under every condition that `path` does not hold yet (key \"conditions\"), rewriting `path` after each."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
+    key = lambda changes: json.dumps([seed, changes], sort_keys=True)
+    done = {key(c["changes"]): c for c in study.get("conditions", []) if c["seed"] == seed}
+    study["conditions"] = [c for c in study.get("conditions", []) if c["seed"] != seed]
+    for changes in conditions:
+        study["conditions"].append(done.get(key(changes)) or {**occlusion_ceiling(seed, **changes), "code_version": code_version()})
+        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+    return study
+
+BRACKET_CONDITIONS = [                                  # where the brackets are measured (crop, motion), committed under "conditions"
+    dict(crop=64), dict(crop=64, max_translation=4.0), dict(crop=80), dict(max_translation=4.0),
+    dict(max_translation=4.0, iters=427)]               # 48² at the CPU time of 64²: (64/48)² as many steps
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
@@ -276,4 +356,6 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, radius=4),
     dict(row="jffr", fusion="aligned_average", flow_loss_target="clean_flow", flow_loss_masked=True, flow_loss_weight=0.1, flow_lr_factor=5.0, iters=480),
     dict(row="no_flow_refinement", fusion="aligned_average", iters=480),
-    dict(row="jffr", fusion="aligned_average", noise_sigma=25.0)]                        # the preset's flow head on frames a third as noisy
+    dict(row="jffr", fusion="aligned_average", noise_sigma=25.0),                        # the preset's flow head on frames a third as noisy
+    dict(row="jffr", flow_pretrain_steps=100),                                             # the preset's jffr row after 100 steps of the flow task alone
+    dict(row="no_neighbours", crop=64, max_translation=4.0, noise_sigma=75.0 / 3 ** 0.5)]  # the perfect-fusion ceiling where the brackets are widest

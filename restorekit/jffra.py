@@ -28,7 +28,7 @@ __all__ = ['ALIGNMENTS', 'FLOW_LOSS_TARGETS', 'FUSIONS', 'IMAGE_FUSIONS', 'EXACT
            'initial_flows', 'TemporalContext', 'FlowHead', 'refine_flow', 'window_partition', 'window_reverse',
            'window_attention', 'RelativePositionBias', 'JFFRBlock', 'JFFRA', 'clean_flows_t_to_prev',
            'clean_flows_t_to_next', 'exact_flows', 'jffra_flow_inputs', 'refined_flow_loss', 'clean_flow_loss',
-           'clean_visibility', 'jffra_param_groups', 'jffra_batch_loss']
+           'clean_visibility', 'jffra_param_groups', 'jffra_batch_loss', 'jffra_flow_pretrain_loss']
 
 # %% ../nbs/22_jffra.ipynb #4a8e920c
 ALIGNMENTS = ("flow", "mutual_attention", "learnable_offset", "none")
@@ -60,6 +60,7 @@ class JFFRAConfig(ModelConfig):
     flow_loss_target: str = "photometric" # not in the paper: what that loss compares every refined flow with: "photometric" (the clean frames it aligns) or "clean_flow" (the clean frames' flow O^gt that Eq. 12 uses)
     flow_loss_masked: bool = False # not in the paper: that loss weights each pixel by Eq. 13's non-occlusion weight of the clean frames (occluded and uncovered pixels drop out)
     flow_lr_factor: float = 1.0 # not in the paper: learning rate of the flow heads relative to the rest of the model (`jffra_param_groups`)
+    flow_pretrain_steps: int = 0 # not in the paper: steps that train the flow path alone on the distance of every refined flow to the clean frames' flow (`jffra_flow_pretrain_loss`) before the restoration training; 0: none
     refined_base: bool = False # not in the paper: with fusion "aligned_average"/"average_input", the output's residual base warps the neighbours by the last refined flow instead of the initial one
     per_frame_features: bool = False # not in the paper: the front end convolves each frame alone (1×3×3 kernels), mixing no neighbour in before alignment
     train_inner_frames: bool = False # not in the paper: `jffra_batch_loss` restores and scores only frames 1..T-2, whose neighbours are both in the window (the frames jffra_t5 scores); the end frames, whose missing neighbour is a copy of the frame, are not computed
@@ -87,6 +88,10 @@ class JFFRAConfig(ModelConfig):
             raise ConfigError(f"JFFRAConfig.flow_loss_weight: the flow loss trains the flow head, so it needs flow_refinement=True, got weight {self.flow_loss_weight}")
         if self.flow_loss_masked and not self.flow_loss_weight:
             raise ConfigError("JFFRAConfig.flow_loss_masked: masks the flow loss, so it needs flow_loss_weight > 0, got 0")
+        if isinstance(self.flow_pretrain_steps, bool) or not isinstance(self.flow_pretrain_steps, int) or self.flow_pretrain_steps < 0:
+            raise ConfigError(f"JFFRAConfig.flow_pretrain_steps: expected an int >= 0, got {self.flow_pretrain_steps!r}")
+        if self.flow_pretrain_steps and not self.flow_refinement:
+            raise ConfigError(f"JFFRAConfig.flow_pretrain_steps: pre-trains the flow head, so it needs flow_refinement=True, got {self.flow_pretrain_steps} steps")
         if not self.flow_lr_factor > 0: raise ConfigError(f"JFFRAConfig.flow_lr_factor: expected > 0, got {self.flow_lr_factor}")
         if self.refined_base and not (self.flow_refinement and self.fusion in ("aligned_average", "average_input")):
             raise ConfigError(f"JFFRAConfig.refined_base: needs flow_refinement=True and fusion 'aligned_average' or 'average_input', "
@@ -545,4 +550,16 @@ def jffra_batch_loss(model: nn.Module, # a JFFRA (possibly wrapped by DDP)
         else: logs["flow"] = refined_flow_loss(batch["hq"], trace, visible, first=first)
         loss = loss + cfg.flow_loss_weight * logs["flow"]
     return loss, logs
+
+def jffra_flow_pretrain_loss(model: nn.Module, # a JFFRA with flow_refinement (possibly wrapped by DDP)
+                             batch: dict, # a collated RestorationDataset batch (lq, hq, flow_bwd, flow_fwd, has_flow), T >= 2
+                            ) -> tuple: # (loss, logs) for restorekit.train
+    "The flow task alone: `clean_flow_loss` of every refined flow to the clean frames' flow (weighted by `clean_visibility` when `cfg.flow_loss_masked`)."
+    cfg = unwrap_model(model).cfg
+    if not cfg.flow_refinement: raise ConfigError("model: pre-training the flow head needs JFFRAConfig(flow_refinement=True)")
+    if batch["hq"].shape[1] < 2: raise ShapeError(f"batch: the flow task needs windows of at least 2 frames, got shape {tuple(batch['hq'].shape)}")
+    _, trace = model(batch["lq"], **jffra_flow_inputs(model, batch), return_flows=True)
+    visible = clean_visibility(batch, cfg.flow_source, cfg.alpha) if cfg.flow_loss_masked else None
+    flow = clean_flow_loss(trace, clean_flows_t_to_prev(batch, cfg.flow_source), clean_flows_t_to_next(batch, cfg.flow_source), visible)
+    return flow, {"flow": flow}
 
