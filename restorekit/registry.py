@@ -290,8 +290,8 @@ register_table(AblationTable(
 
 # %% ../nbs/11_registry.ipynb #c106ac74
 def _stbn_presets(eval_every: int) -> dict:
-    "Sizes of the STBN tables: one flow net per seed pre-trained on clean synthetic windows (cached), then STBN training on noisy clips with a refreshed teacher."
-    flow = dict(flow_pretrain_steps=1200, flow_pretrain_crop=48, flow_pretrain_clips=64, flow_pretrain_batch=16, flow_pretrain_sources="synthetic",
+    "Sizes of the STBN tables: one flow net per seed pre-trained on 1024 clean synthetic windows (cached), then STBN training on noisy clips with a refreshed teacher."
+    flow = dict(flow_pretrain_steps=1200, flow_pretrain_crop=48, flow_pretrain_clips=1024, flow_pretrain_batch=16, flow_pretrain_sources="synthetic",
                 flow_pretrain_clean=True, flow_pretrain_mask=True, flow_pretrain_schedule="cosine")  # the recipe of chapter 43's flow study (results/stbn_flow_probes)
     return _model_presets(smoke=dict(noise_sigma=30),
                           cpu=dict(iters=500, batch_size=1, crop=48, n_frames=5, channels=16, n_train=64, n_eval=16, noise_sigma=30,
