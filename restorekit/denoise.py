@@ -378,7 +378,7 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
                   out_path, # output video; .mkv: lossless FFV1, .mp4/.mov: H.264 (crf 12)
                   noise_sigma: float | None = None, # Gaussian σ of the noise (0-255); None: `estimate_noise_sigma(clip_aware=True)`
-                  steps: int = 2000, # training steps on the clip
+                  steps: int = 2800, # training steps on the clip
                   crop: int = 48, # side of the training crops (reduced to the frame size if larger)
                   window: int = 5, # frames per training window (reduced to the clip length if longer)
                   batch_size: int = 2, # windows per step
@@ -388,7 +388,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   infer_window: int = 7, # frames per inference call; each output frame is the centre of its own (`denoise_windows`)
                   pad: int = 16, # pixels mirrored around every frame at inference
                   train_pad: int = 16, # pixels mirrored around the training frames, so that training crops hold frame borders
-                  train_reverse: bool = False, # half the training windows run backwards in time (`NoisyClipWindows(time_flip=True)`)
+                  train_reverse: bool = True, # half the training windows run backwards in time (`NoisyClipWindows(time_flip=True)`)
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
