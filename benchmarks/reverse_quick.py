@@ -24,7 +24,8 @@ args = ap.parse_args()
 extra = json.loads(args.extra)
 clips = clip_windows(16, 144, 176, 8)
 bench = json.loads((Path(__file__).parent / "denoise_vs_bm3d.json").read_text())["clips"]
-report = {"extra": extra, "clips": {}}
+import inspect
+report = {"steps": extra.get("steps", inspect.signature(dn.denoise_video).parameters["steps"].default), "extra": extra, "clips": {}}
 for name in args.clips:
     clean = clips[name].mul(255).round().div(255)
     bm3d = bench[name]["methods"]["BM3D"]["psnr"]
