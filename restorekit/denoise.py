@@ -61,8 +61,10 @@ class NoisyClipWindows(Dataset):
                  crop: int, # side of the square crop
                  length: int, # number of items
                  seed: int = 0, # item i is a function of (seed, i) only
+                 time_flip: bool = False, # half the items (by a coin drawn from (seed, i)) run backwards in time, their flows swapped
                 ):
         self.segments, self.flows, self.window, self.crop, self.length, self.seed = segments, flows, window, crop, length, seed
+        self.time_flip = time_flip
         h, w = segments[0].shape[-2:]
         if crop > min(h, w): raise ShapeError(f"crop: {crop} is larger than the frames ({h}x{w})")
         short = [s.shape[0] for s in segments if s.shape[0] < window]
@@ -80,6 +82,9 @@ class NoisyClipWindows(Dataset):
         if self.flows is not None:
             pairs = (slice(t0, t0 + self.window - 1),) + box[1:]
             item["flows_t_to_prev"], item["flows_t_to_next"] = (f[pairs] for f in self.flows[k])
+        if self.time_flip and pick(2):   # frame order reversed: O_{t→t-1} of the reversed window is O_{t→t+1} of the original
+            item = {"noisy": item["noisy"].flip(0)} | ({} if self.flows is None else
+                    {"flows_t_to_prev": item["flows_t_to_next"].flip(0), "flows_t_to_next": item["flows_t_to_prev"].flip(0)})
         return item
 
 # %% ../nbs/42_denoise.ipynb #e2679628
@@ -373,7 +378,7 @@ def _own_model(path: Path, noisy_path: Path) -> bool:
 def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decodes)
                   out_path, # output video; .mkv: lossless FFV1, .mp4/.mov: H.264 (crf 12)
                   noise_sigma: float | None = None, # Gaussian σ of the noise (0-255); None: `estimate_noise_sigma(clip_aware=True)`
-                  steps: int = 2000, # training steps on the clip
+                  steps: int = 2800, # training steps on the clip
                   crop: int = 48, # side of the training crops (reduced to the frame size if larger)
                   window: int = 5, # frames per training window (reduced to the clip length if longer)
                   batch_size: int = 2, # windows per step
@@ -383,6 +388,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   infer_window: int = 7, # frames per inference call; each output frame is the centre of its own (`denoise_windows`)
                   pad: int = 16, # pixels mirrored around every frame at inference
                   train_pad: int = 16, # pixels mirrored around the training frames, so that training crops hold frame borders
+                  train_reverse: bool = True, # half the training windows run backwards in time (`NoisyClipWindows(time_flip=True)`)
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
@@ -441,7 +447,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
         raise CheckpointError(f"prior {str(PRIOR_PATH)!r}: trained for another configuration than channels={channels}; pass prior=None or False")
     with torch.no_grad():
         flows = [tuple(f[0] for f in model.estimate_flows(s[None])) for s in segments]
-    dataset = NoisyClipWindows(segments, flows, window, crop, length=max(steps * batch_size, batch_size), seed=seed)
+    dataset = NoisyClipWindows(segments, flows, window, crop, length=max(steps * batch_size, batch_size), seed=seed,
+                               time_flip=train_reverse)
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
@@ -452,7 +459,8 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
                      "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop,
-                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad, "prior": prior_loaded},
+                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad, "train_reverse": train_reverse,
+                     "prior": prior_loaded},
                preset="self-supervised (restorekit denoise)",
                metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
     t_trained = time.perf_counter()
