@@ -24,7 +24,7 @@ from .train import TrainConfig, train
 from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_flow',
+__all__ = ['FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow',
            'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace', 't5_eval_windows', 'aligned_average',
            'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling',
            'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes']
@@ -55,7 +55,7 @@ def evaluate_jffra(model: nn.Module, # a JFFRA
     return {key: v / n for key, v in sums.items()}
 
 # %% ../nbs/23_exp_jffra.ipynb #9efaf785
-def pretrain_flow(model: JFFRA, # a JFFRA with flow_refinement; trained in place
+def pretrain_jffra_flow(model: JFFRA, # a JFFRA with flow_refinement; trained in place
                   items, # training windows with clean frames (and exact flows where synthetic)
                   steps: int, # optimizer steps of the flow task
                   batch_size: int = 2, # windows per step
@@ -89,7 +89,7 @@ def train_jffra(cfg: JFFRAConfig, # the model configuration (its `task` picks th
     items = [train_set[i] for i in range(n_train)]
     torch.manual_seed(seed)
     model = JFFRA(cfg)
-    if cfg.flow_pretrain_steps: pretrain_flow(model, items, cfg.flow_pretrain_steps, batch_size, lr, seed, device)
+    if cfg.flow_pretrain_steps: pretrain_jffra_flow(model, items, cfg.flow_pretrain_steps, batch_size, lr, seed, device)
     tcfg = TrainConfig(steps=iters, batch_size=min(batch_size, n_train), lr=lr, schedule="cosine", min_lr=lr / 10,
                        log_every=max(1, min(10, iters)), seed=seed, device=device, progress=False)
     result = train(model, jffra_batch_loss, items, tcfg, param_groups=lambda m: jffra_param_groups(m, lr))
@@ -204,7 +204,7 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
             "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows), **flows,
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
 
-def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_flow`)
+def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_jffra_flow`)
                         seed: int = 0, # training seed
                         preset: str = "cpu", # the jffra_t5 preset whose knobs (and jffr row) are the starting point
                         **changes, # knobs changed from the preset's, e.g. lr=5e-3, flow_lr_factor=2.0, flow_loss_masked=True
@@ -217,7 +217,7 @@ def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_flow`)
                                    sigma=knobs["noise_sigma"])
     torch.manual_seed(seed)
     model = JFFRA(cfg)
-    result = pretrain_flow(model, [train_set[i] for i in range(len(train_set))], steps, knobs["batch_size"], knobs["lr"], seed)
+    result = pretrain_jffra_flow(model, [train_set[i] for i in range(len(train_set))], steps, knobs["batch_size"], knobs["lr"], seed)
     windows = t5_eval_windows(knobs)
     flows = flow_errors(lambda clip: trace_flows(model, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
     return {"steps": steps, "seed": seed, "preset": preset, "changes": changes, "loss_first": result.losses[0], "loss_last": result.losses[-1],
