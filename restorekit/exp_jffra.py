@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, code_version
+from .core import ConfigError, atomic_write_text, code_version
 from .data import RestorationDataset
 from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
 from .jffra import (JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
@@ -234,7 +234,7 @@ def write_pretrain_probes(path, # the study's JSON file (its other parts are kep
     study["pretrain"] = []
     for kwargs in probes:
         study["pretrain"].append(done.get(key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()})
-        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
 PRETRAIN_PROBES = [dict(steps=100), dict(steps=300),   # the flow task alone at the preset's knobs, committed under "pretrain"
@@ -296,7 +296,7 @@ def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
     study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
     if study.get("occlusion", {}).get("seed") != seed:
         study["occlusion"] = {**occlusion_ceiling(seed), "code_version": code_version()}
-        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
 def write_bracket_conditions(path, # the study's JSON file (its other parts are kept)
@@ -311,7 +311,7 @@ def write_bracket_conditions(path, # the study's JSON file (its other parts are 
     study["conditions"] = [c for c in study.get("conditions", []) if c["seed"] != seed]
     for changes in conditions:
         study["conditions"].append(done.get(key(changes)) or {**occlusion_ceiling(seed, **changes), "code_version": code_version()})
-        path.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
 BRACKET_CONDITIONS = [                                  # where the brackets are measured (crop, motion), committed under "conditions"
@@ -331,7 +331,7 @@ def write_bracket_probes(path, # the JSON file to write (probes it already holds
     record = {**study, "table": "jffra_t5", "probes": []}                               # other parts of the study (e.g. "occlusion") are kept
     for kwargs in probes:
         record["probes"].append(done.get(_probe_key(**kwargs)) or {**bracket_probe(**kwargs), "code_version": code_version()})
-        path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
 BRACKET_PROBES = [                                      # the study committed as results/jffra_t5_brackets/cpu.json (seed 0)
