@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .checkpoint import load_model, save_model
-from .core import ConfigError, ShapeError, cache_root, code_version, source_digest
+from .core import ConfigError, ShapeError, atomic_write_text, cache_root, code_version, source_digest
 from .data import RestorationDataset
 from .degrade import degrade
 from .flow import FlowEstimator, get_estimator
@@ -308,7 +308,7 @@ def write_distillation_study(path, # the JSON file to write
               "code_version": code_version(), "versions": library_versions(),
               "rows": distillation_study(seeds, preset, task, weights=weights, **kwargs)}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
 def study_summary(record: dict, # a `write_distillation_study` record
