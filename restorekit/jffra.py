@@ -160,7 +160,7 @@ class TemporalContext(nn.Module):
 
 # %% ../nbs/22_jffra.ipynb #950731b2
 class FlowHead(nn.Module):
-    "Flow offset from a cost volume and two feature maps: `(CV (B,K,H,W), f_t, f̂ (B,C,H,W)) -> (B, 2, H, W)`."
+    "Flow offset from a cost volume and two feature maps: `(CV (n·B,K,H,W), f_t (B,C,H,W), f̂ (n·B,C,H,W)) -> (n·B, 2, H, W)`; n neighbours share f_t."
     def __init__(self, channels: int, # feature width C
                  radius: int = 4, # cost-volume radius d: K = (2d+1)² input channels
                 ):
@@ -172,18 +172,31 @@ class FlowHead(nn.Module):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
     def forward(self, cv, f_ref, f_warped):
-        x = torch.cat([t.contiguous(memory_format=torch.channels_last) for t in (cv, f_ref, f_warped)], 1)  # oneDNN runs these narrow convs faster channels-last
-        x = F.leaky_relu(self.conv1(x), 0.1)
+        n = _neighbours_per_reference(f_ref, f_warped, "f_warped")
+        if cv.shape[0] != f_warped.shape[0]:
+            raise ShapeError(f"cv: expected the batch of f_warped ({f_warped.shape[0]}), got shape {tuple(cv.shape)}")
+        k, c = cv.shape[1], f_ref.shape[1]; w = self.conv1.weight
+        cl = lambda t: t.contiguous(memory_format=torch.channels_last)    # oneDNN runs these narrow convs faster channels-last
+        own = F.conv2d(torch.cat([cl(cv), cl(f_warped)], 1), torch.cat([w[:, :k], w[:, k + c:]], 1), None, padding=self.conv1.padding)
+        shared = F.conv2d(cl(f_ref), w[:, k:k + c], self.conv1.bias, padding=self.conv1.padding)   # f_t's part: once for its n neighbours
+        x = F.leaky_relu((own.unflatten(0, (n, -1)) + shared).flatten(0, 1), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
+
+def _neighbours_per_reference(f_ref, f_nbr, name: str) -> int:
+    "n: `f_nbr` stacks n neighbours' features on the batch, each group of f_ref's batch size."
+    if f_ref.dim() != 4 or f_nbr.dim() != 4 or f_ref.shape[1:] != f_nbr.shape[1:] or f_nbr.shape[0] % max(f_ref.shape[0], 1) or not f_nbr.shape[0]:
+        raise ShapeError(f"{name}: expected n·B maps of f_ref's shape {tuple(f_ref.shape)} (n neighbours stacked on the batch), got shape {tuple(f_nbr.shape)}")
+    return f_nbr.shape[0] // f_ref.shape[0]
 
 def refine_flow(head: FlowHead, # the flow head
                 f_ref: torch.Tensor, # reference features f_t, `(B, C, H, W)`
-                f_nbr: torch.Tensor, # neighbour features f_{t±1} on their own grid, `(B, C, H, W)`
-                flow: torch.Tensor, # current flow O_{t→t±1}, `(B, 2, H, W)`
-               ) -> torch.Tensor: # refined flow O' `(B, 2, H, W)`
+                f_nbr: torch.Tensor, # neighbour features f_{t±1} on their own grid, `(n·B, C, H, W)`: n neighbours of f_ref stacked on the batch
+                flow: torch.Tensor, # current flow O_{t→t±1}, `(n·B, 2, H, W)`
+               ) -> torch.Tensor: # refined flow O' `(n·B, 2, H, W)`
     "Eq. 2–5: warp the neighbour, build the cost volume, add the head's offset to the flow."
+    n = _neighbours_per_reference(f_ref, f_nbr, "f_nbr")
     f_warped = warp(f_nbr, flow)
-    return flow + head(cost_volume(f_ref, f_warped, head.radius), f_ref, f_warped)
+    return flow + head(cost_volume(f_ref.repeat(n, 1, 1, 1) if n > 1 else f_ref, f_warped, head.radius), f_ref, f_warped)
 
 # %% ../nbs/22_jffra.ipynb #0a610bb2
 def window_partition(x: torch.Tensor, # `(B, C, H, W)` or `(B, N, C, H, W)`, H and W multiples of `window_size`
@@ -272,9 +285,10 @@ class JFFRBlock(nn.Module):
         self.body = ResidualBlock(channels)
 
     def align(self, f_t, f_nbr, flow):
-        "The neighbour on frame t's grid and the flow passed on: `(f̃ (B,C,H,W), flow or None)`."
+        "Neighbours `f_nbr (n·B,C,H,W)` of `f_t (B,C,H,W)` on frame t's grid and the flows passed on: `(f̃ (n·B,C,H,W), flow or None)`."
         if self.alignment == "learnable_offset":
-            return warp(f_nbr, self.offset_head(torch.cat([f_t, f_nbr], 1))), None
+            n = _neighbours_per_reference(f_t, f_nbr, "f_nbr")
+            return warp(f_nbr, self.offset_head(torch.cat([f_t.repeat(n, 1, 1, 1), f_nbr], 1))), None
         if self.flow_head is not None: flow = refine_flow(self.flow_head, f_t, f_nbr, flow)
         return warp(f_nbr, flow), flow
 
@@ -290,7 +304,7 @@ class JFFRBlock(nn.Module):
             flow_prev = flow_next = None                                         # no flow is used or passed on
         else:
             both = lambda a, b: torch.cat([a, b], 0)                             # both neighbours as one batch of 2B
-            aligned, flows = self.align(both(f_t, f_t), both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
+            aligned, flows = self.align(f_t, both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
             al_prev, al_next = aligned.chunk(2)                                  # Eq. 5-7
             flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
             stacked = torch.cat([al_prev, f_t, al_next], 1)                     # Eq. 8-9: f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
