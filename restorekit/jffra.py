@@ -388,7 +388,7 @@ class JFFRA(nn.Module):
             center = (warp(windows[:, 0], base_flows[0]) + center + warp(windows[:, 2], base_flows[1])) / 3
         s = self.cfg.upscale
         base = center if s == 1 else F.interpolate(center, scale_factor=s, mode="bicubic", align_corners=False)
-        restored = (base + self.tail(out))[..., :h * s, :w * s].unflatten(0, (b, n))
+        restored = (base + self.tail(out).contiguous())[..., :h * s, :w * s].unflatten(0, (b, n))
         if not return_flows: return restored
         return restored, [(name, fp[..., :fp.shape[-2] * h // (h + ph), :fp.shape[-1] * w // (w + pw)].unflatten(0, (b, n)),
                            fn[..., :fn.shape[-2] * h // (h + ph), :fn.shape[-1] * w // (w + pw)].unflatten(0, (b, n)))
@@ -403,6 +403,7 @@ class JFFRA(nn.Module):
             f_t = self.context(aligned, positions=(1,))[:, 0]                    # and the aligned stack's centre
         else:
             f_prev, f_t, f_next = self.context(windows).unbind(1)
+        f_prev, f_t, f_next = (f.contiguous(memory_format=torch.channels_last) for f in (f_prev, f_t, f_next))   # the 16-32 channel convs run faster channels-last
         flow_prev, flow_next = flows if flows is not None else (None, None)
         trace = [("initial", flow_prev, flow_next)] if flows is not None else []
         skips = []
