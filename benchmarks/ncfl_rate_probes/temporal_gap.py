@@ -2,11 +2,12 @@
 import json, sys, time
 from pathlib import Path
 import torch
+from restorekit.core import code_version
 from restorekit.data import RestorationDataset
 from restorekit.evaluation import EvalSet, flow_errors, rate_share, table_eval_seed
 from restorekit.exp_ncfl import run_ncfl_experiment
 from restorekit.metrics import bits_per_pixel, psnr
-from restorekit.ncfl import NCFLConfig
+from restorekit.ncfl import NCFL, NCFLConfig
 from restorekit.warp import warp
 torch.set_num_threads(1)
 
@@ -14,7 +15,8 @@ torch.set_num_threads(1)
 #   ROW: open (MVR + compression module, quantization none, no rate: the most the temporal path can carry),
 #        zeroed (the same with zeros in place of the temporal features), rate<λ> (ncfl_t5's "+ NCFL" row at λ)
 #   condition (all optional): n_frames, crop, noise_sigma, iters, n_train, n_eval, sources, synthetic_options, and
-#        config: NCFLConfig overrides on top of the cpu preset's
+#        config: NCFLConfig overrides on top of the cpu preset's, zero_flow: true replaces the flow estimate by zeros (the exact
+#        flow of a static scene: a diagnostic of what DIS's errors cost, not a row of the tables)
 ROWS = {"open": {"quantization": "none", "rate_weight": 0.0, "ce_loss": False},
         "zeroed": {"quantization": "none", "rate_weight": 0.0, "ce_loss": False, "temporal_features": False}}
 row, seed = sys.argv[1], int(sys.argv[2])
@@ -28,6 +30,8 @@ cfg = NCFLConfig.from_dict({"channels": 16, "latent_channels": 8, "mvr_channels"
                             "rate_to_features": False, "quant_mode": "mixed", "rate_weight": 1e-2,       # the cpu preset
                             "mvr": True, "ncfl": True, "feature_attention": False,                      # ncfl_t5's "+ NCFL"
                             **row_overrides, **cond.get("config", {})})
+if cond.get("zero_flow"):
+    NCFL.estimate_flows = lambda self, clip: (clip.new_zeros(clip.shape[0], clip.shape[1] - 1, 2, *clip.shape[-2:]), None)
 train_set = RestorationDataset("denoise", "train", n_frames, crop, n_train, seed, **data)
 eval_set = EvalSet.from_dataset(RestorationDataset("denoise", "eval", n_frames, crop, n_eval, table_eval_seed("ncfl_t5"), **data))
 t = time.process_time()
@@ -66,7 +70,7 @@ def model_flows(clip):
 with torch.no_grad(): epe = flow_errors(model_flows, eval_set)
 frame_means = lambda rows: [float(v) for v in torch.stack(rows).mean(0)]
 tag = f"{row}-seed{seed}-" + "-".join(f"{k}{json.dumps(v, sort_keys=True, separators=(',', ':'))}" for k, v in sorted(cond.items())).replace('"', "")
-result = dict(row=row, seed=seed, condition=cond, train_cpu_s=train_cpu_s, eval_cpu_s=time.process_time() - t - train_cpu_s,
+result = dict(row=row, seed=seed, condition=cond, code_version=code_version(), train_cpu_s=train_cpu_s, eval_cpu_s=time.process_time() - t - train_cpu_s,
               psnr=float(torch.stack(per_frame).mean()), psnr_input=float(torch.stack(per_frame_input).mean()),
               psnr_by_frame=frame_means(per_frame), psnr_input_by_frame=frame_means(per_frame_input),
               bpp=sum(bpp) / len(bpp), rate_share=rate_share(run.history, cfg.rate_weight if cfg.ce_loss else 0.0), **epe,
