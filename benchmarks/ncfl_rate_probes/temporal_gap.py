@@ -1,0 +1,80 @@
+"Is there a cpu-scale AWGN condition where NCFL's temporal features carry information? Train one row (open path, zeroed control, or a rate-loss row) under a data condition and score it per frame."
+import json, sys, time
+from pathlib import Path
+import torch
+from restorekit.core import code_version
+from restorekit.data import RestorationDataset
+from restorekit.evaluation import EvalSet, flow_errors, rate_share, table_eval_seed
+from restorekit.exp_ncfl import run_ncfl_experiment
+from restorekit.metrics import bits_per_pixel, psnr
+from restorekit.ncfl import NCFL, NCFLConfig
+from restorekit.warp import warp
+torch.set_num_threads(1)
+
+# python temporal_gap.py ROW SEED '{condition}' OUT_DIR
+#   ROW: open (MVR + compression module, quantization none, no rate: the most the temporal path can carry),
+#        zeroed (the same with zeros in place of the temporal features), rate<λ> (ncfl_t5's "+ NCFL" row at λ)
+#   condition (all optional): n_frames, crop, noise_sigma, iters, n_train, n_eval, sources, synthetic_options, and
+#        config: NCFLConfig overrides on top of the cpu preset's, zero_flow: true replaces the flow estimate by zeros (the exact
+#        flow of a static scene: a diagnostic of what DIS's errors cost, not a row of the tables)
+ROWS = {"open": {"quantization": "none", "rate_weight": 0.0, "ce_loss": False},
+        "zeroed": {"quantization": "none", "rate_weight": 0.0, "ce_loss": False, "temporal_features": False}}
+row, seed = sys.argv[1], int(sys.argv[2])
+cond = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+out_dir = Path(sys.argv[4] if len(sys.argv) > 4 else "/tmp/ncfl_temporal_gap"); out_dir.mkdir(parents=True, exist_ok=True)
+row_overrides = ROWS[row] if row in ROWS else {"rate_weight": float(row.removeprefix("rate"))}
+n_frames, crop, sigma = cond.get("n_frames", 5), cond.get("crop", 32), cond.get("noise_sigma", 50.0)
+iters, n_train, n_eval = cond.get("iters", 600), cond.get("n_train", 64), cond.get("n_eval", 16)
+data = dict(sources=tuple(cond.get("sources", ("synthetic", "bikes", "carphone"))), synthetic_options=cond.get("synthetic_options"), sigma=sigma)
+cfg = NCFLConfig.from_dict({"channels": 16, "latent_channels": 8, "mvr_channels": 8, "attention_channels": 8, "flow": "dis",
+                            "rate_to_features": False, "quant_mode": "mixed", "rate_weight": 1e-2,       # the cpu preset
+                            "mvr": True, "ncfl": True, "feature_attention": False,                      # ncfl_t5's "+ NCFL"
+                            **row_overrides, **cond.get("config", {})})
+if cond.get("zero_flow"):
+    NCFL.estimate_flows = lambda self, clip: (clip.new_zeros(clip.shape[0], clip.shape[1] - 1, 2, *clip.shape[-2:]), None)
+train_set = RestorationDataset("denoise", "train", n_frames, crop, n_train, seed, **data)
+eval_set = EvalSet.from_dataset(RestorationDataset("denoise", "eval", n_frames, crop, n_eval, table_eval_seed("ncfl_t5"), **data))
+t = time.process_time()
+run = run_ncfl_experiment(cfg, iters=iters, batch_size=4, crop=crop, n_frames=n_frames, n_train=n_train, n_eval=1, noise_sigma=sigma,
+                          seed=seed, lr=1e-3, datasets=(train_set, eval_set), entropy_lr_factor=10.0)
+train_cpu_s = time.process_time() - t
+
+def motion_average(frames, flows, occlusions):
+    "Causal average of `frames (T, C, H, W)` along the exact motion: each pixel averages its track since it was last occluded."
+    avg, count, out = frames[0], torch.ones_like(frames[0, :1]), [frames[0]]
+    for i in range(1, len(frames)):
+        visible = 1 - occlusions[i - 1]                              # (1, H, W): 1 where frame i's pixel is seen in frame i-1
+        prev, prev_count = (warp(x[None], flows[i - 1][None])[0] for x in (avg, count))
+        count = 1 + visible * prev_count
+        avg = (frames[i] + visible * prev_count * prev) / count
+        out.append(avg)
+    return torch.stack(out)
+
+model = run.model.eval()
+per_frame, per_frame_input, per_frame_oracle, bpp, with_flow = [], [], [], [], []
+with torch.no_grad():
+    for item in eval_set:
+        out = model(item["lq"][None])
+        restored = out.restored[0].clamp(0, 1)
+        bpp.append(float(bits_per_pixel(out.bits, item["lq"][None].shape)))
+        per_frame.append(psnr(restored, item["hq"], reduction="frame"))
+        per_frame_input.append(psnr(item["lq"].clamp(0, 1), item["hq"], reduction="frame"))
+        if item.get("has_flow"):   # synthetic windows: average this row's own outputs along the exact motion
+            per_frame_oracle.append(psnr(motion_average(restored, item["flow_bwd"], item["occ_bwd"]).clamp(0, 1), item["hq"], reduction="frame"))
+            with_flow.append(per_frame[-1])
+def model_flows(clip):
+    if not model.cfg.temporal_features: return {}
+    flows = {"initial": model.estimate_flows(clip[None])[0][0]}
+    if model.forward_refinement.mvr is not None: flows["refined"] = model.forward_refinement.mvr(flows["initial"])
+    return flows
+with torch.no_grad(): epe = flow_errors(model_flows, eval_set)
+frame_means = lambda rows: [float(v) for v in torch.stack(rows).mean(0)]
+tag = f"{row}-seed{seed}-" + "-".join(f"{k}{json.dumps(v, sort_keys=True, separators=(',', ':'))}" for k, v in sorted(cond.items())).replace('"', "")
+result = dict(row=row, seed=seed, condition=cond, code_version=code_version(), train_cpu_s=train_cpu_s, eval_cpu_s=time.process_time() - t - train_cpu_s,
+              psnr=float(torch.stack(per_frame).mean()), psnr_input=float(torch.stack(per_frame_input).mean()),
+              psnr_by_frame=frame_means(per_frame), psnr_input_by_frame=frame_means(per_frame_input),
+              bpp=sum(bpp) / len(bpp), rate_share=rate_share(run.history, cfg.rate_weight if cfg.ce_loss else 0.0), **epe,
+              **({"psnr_flow_windows": float(torch.stack(with_flow).mean()), "psnr_motion_average": float(torch.stack(per_frame_oracle).mean()),
+                  "psnr_motion_average_by_frame": frame_means(per_frame_oracle)} if per_frame_oracle else {}))
+(out_dir / f"{tag}.json").write_text(json.dumps(dict(result=result, history=run.history, config=cfg.to_dict()), default=float))
+print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items() if "by_frame" not in k}))
