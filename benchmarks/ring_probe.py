@@ -3,7 +3,8 @@
 (Big Buck Bunny frames 40-47, rows 288-431, columns 552-727) in four ways, all on one noise field (AWGN sigma 30,
 --seed, clipped, rounded to 8 bits) drawn over the window grown by --context pixels on every side:
 
-* `window, mirrored`: the window alone, as `restorekit denoise` sees it (reflect-padded by 16 pixels at inference);
+* `window, mirrored`: the window alone, as `restorekit denoise` sees it (reflect-padded by 16 pixels at inference),
+  and (7-frame calls only) the same with a 48-pixel mirror, which moves the convolutions' zero padding further out;
 * `window + real context`: the grown window, so the model sees the real pixels (and real motion) beyond the window's
   edges, then cropped back to the window: what the ring can reach when the information beyond the edge exists;
 * the same two with a one-frame call (`infer_window=1`: no temporal neighbour at all), to split the ring's loss into
@@ -96,6 +97,9 @@ def main(argv=None) -> int:
             if name == "window, mirrored" and infer_window == 7:
                 report["runs"][key] |= outside_flow_split(model, noisy, out, clean)
             print(key, json.dumps(report["runs"][key]), flush=True)
+    t0 = time.process_time(); out = torch.cat(list(denoise_windows(model, noisy.split(16), 7, 48))); cpu = time.process_time() - t0
+    report["runs"]["window, mirrored by 48, infer_window 7"] = figures(out, clean) | {"cpu_s": cpu}
+    print("window, mirrored by 48, infer_window 7", json.dumps(report["runs"]["window, mirrored by 48, infer_window 7"]), flush=True)
     if args.bm3d:
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_denoise_vs_nlm import bm3d_per_frame
