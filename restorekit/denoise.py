@@ -403,7 +403,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
                   pad: int = 16, # pixels mirrored around every frame at inference
                   train_pad: int = 16, # pixels mirrored around the training frames, so that training crops hold frame borders
                   train_reverse: bool = True, # half the training windows run backwards in time (`NoisyClipWindows(time_flip=True)`)
-                  edge_share: float = 0.0, # share of the training crops put on a frame edge (`NoisyClipWindows(edge_share=...)`, with the `train_pad` mirror)
+                  edge_share: float = 0.5, # share of the training crops put on a frame edge (`NoisyClipWindows(edge_share=...)`, with the `train_pad` mirror)
                   checkpoint=None, # checkpoint file; None: `out_path` + ".ckpt"
                   resume: bool = True, # continue from (or reuse) an existing checkpoint
                   ckpt_every: int = 50, # steps between checkpoints
@@ -488,7 +488,7 @@ def denoise_video(noisy_path, # the noisy video to clean (any format PyAV decode
 
 # %% ../nbs/42_denoise.ipynb #3b14afb0
 def _denoise_command(args) -> int:
-    budget = {k: getattr(args, k) for k in ("steps", "crop") if getattr(args, k) is not None} # else denoise_video's defaults
+    budget = {k: getattr(args, k) for k in ("steps", "crop", "edge_share") if getattr(args, k) is not None} # else denoise_video's defaults
     res = denoise_video(args.noisy, args.output, noise_sigma=args.sigma, checkpoint=args.checkpoint, resume=not args.no_resume,
                         device=args.device, seed=args.seed, progress=True, overwrite=args.overwrite, prior=False if args.no_prior else None, **budget)
     how = "estimated" if res.sigma_estimated else "given"
@@ -497,7 +497,7 @@ def _denoise_command(args) -> int:
     return 0
 
 def add_cli(subparsers) -> argparse.ArgumentParser:
-    "Register `denoise NOISY -o OUT [--sigma S] [--steps N] [--crop C] [--checkpoint PATH] [--no-resume] [--no-prior] [--overwrite] [--seed K] [--device D] [--threads N]`."
+    "Register `denoise NOISY -o OUT [--sigma S] [--steps N] [--crop C] [--edge-share F] [--checkpoint PATH] [--no-resume] [--no-prior] [--overwrite] [--seed K] [--device D] [--threads N]`."
     p = subparsers.add_parser("denoise", help="denoise a video self-supervised: train STBN on the clip itself, then clean it",
                               description="Train STBN on the noisy video itself (no clean data; it starts from a prior trained on photographs that ship with restorekit's dependencies, nothing is downloaded) and write the denoised video. "
                                           "Re-running the same command resumes training from the checkpoint (OUT.ckpt); it refuses to "
@@ -508,6 +508,8 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     defaults = inspect.signature(denoise_video).parameters
     p.add_argument("--steps", type=positive_int, default=None, help=f"training steps (default {defaults['steps'].default})")
     p.add_argument("--crop", type=number_arg(integer=True, low=MIN_SIDE), default=None, help=f"training crop size in pixels (default {defaults['crop'].default})")
+    p.add_argument("--edge-share", dest="edge_share", type=number_arg(low=0, high=1), default=None,
+                   help=f"share of the training crops put on a frame edge, so border pixels are trained as borders (default {defaults['edge_share'].default})")
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file (default: OUT.ckpt)")
     p.add_argument("--no-resume", action="store_true", help="start training from scratch even if the checkpoint exists")
     p.add_argument("--no-prior", action="store_true", help="start from random weights instead of the prior trained on the photographs that ship with restorekit's dependencies")
