@@ -26,10 +26,11 @@ from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
 __all__ = ['T5_TASKS', 'T5_STUDY_PRESETS', 'FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'LUCKY_CONDITIONS',
-           'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe', 'trace_flows',
-           'show_flow_trace', 't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows', 'aligned_average',
-           't5_preset_knobs', 'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both',
-           'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes']
+           'LUCKY_PROBES', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe',
+           'trace_flows', 'show_flow_trace', 't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows',
+           'aligned_average', 't5_preset_knobs', 'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes',
+           'visible_in_both', 'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_conditions',
+           'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -360,7 +361,8 @@ BRACKET_CONDITIONS = [                                  # where the brackets are
     dict(max_translation=4.0, iters=427)]               # 48² at the CPU time of 64²: (64/48)² as many steps
 LUCKY_CONDITIONS = [                                    # the brackets on the cpu preset (deblurring, each frame sharp at chance 0.5), committed under "conditions"
     dict(), dict(iters=240),                            # the preset, and half its steps
-    dict(sharp_prob=0.3), dict(sharp_prob=0.0)]         # fewer lucky frames, and none: the blurred neighbours alone
+    dict(sharp_prob=0.0)]                               # no sharp frames: the blurred neighbours alone
+LUCKY_PROBES = [dict(row="jffr", refined_base=True)]    # the cpu preset's jffr row with the residual base warped by its refined flow, committed under "probes"
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
