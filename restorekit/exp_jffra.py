@@ -360,8 +360,7 @@ BRACKET_CONDITIONS = [                                  # where the brackets are
     dict(crop=64), dict(crop=64, max_translation=4.0), dict(crop=80), dict(max_translation=4.0),
     dict(max_translation=4.0, iters=427)]               # 48² at the CPU time of 64²: (64/48)² as many steps
 LUCKY_CONDITIONS = [                                    # the brackets on the cpu preset (deblurring, each frame sharp at chance 0.5), committed under "conditions"
-    dict(), dict(iters=240),                            # the preset, and half its steps
-    dict(sharp_prob=0.0)]                               # no sharp frames: the blurred neighbours alone
+    dict(), dict(sharp_prob=0.0)]                       # the preset, and no sharp frames: the blurred neighbours alone
 LUCKY_PROBES = [dict(row="jffr", refined_base=True)]    # the cpu preset's jffr row with the residual base warped by its refined flow, committed under "probes"
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
