@@ -18,16 +18,19 @@ from .data import RestorationDataset
 from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
 from .jffra import (JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
                               jffra_param_groups)
-from .layers import evaluation_mode
+from .flow import get_estimator
+from .layers import evaluation_mode, pair_flows
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
 from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
-__all__ = ['FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow',
-           'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace', 't5_eval_windows', 'aligned_average',
-           'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling',
-           'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes']
+__all__ = ['T5_TASKS', 'T5_STUDY_PRESETS', 'FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'LUCKY_CONDITIONS',
+           'LUCKY_PROBES', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe',
+           'trace_flows', 'show_flow_trace', 't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows',
+           'aligned_average', 't5_preset_knobs', 'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes',
+           'visible_in_both', 'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_conditions',
+           'write_bracket_probes']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -136,14 +139,29 @@ def show_flow_trace(stages: list, # `flow_trace_epe` output
     return fig
 
 # %% ../nbs/23_exp_jffra.ipynb #04afeff0
-def t5_eval_windows(knobs: dict, # jffra_t5 notebook parameters: task, n_frames, crop, n_eval, sources, max_translation, noise_sigma
+T5_TASKS = ("denoise", "deblur")                        # the tasks of jffra_t5's synthetic presets
+
+def t5_degrade_kwargs(knobs: dict, # jffra_t5 notebook parameters: task, noise_sigma, sharp_prob
+                     ) -> dict: # keyword arguments of `RestorationDataset` for the degradation
+    "The degradation of jffra_t5's notebook: σ = `noise_sigma` when denoising; when deblurring, each frame sharp with chance `sharp_prob`."
+    if knobs["task"] == "denoise": return {"sigma": knobs["noise_sigma"]}
+    if knobs["task"] == "deblur": return {"sharp_prob": knobs["sharp_prob"]} if knobs.get("sharp_prob") else {}
+    raise ConfigError(f"knobs: jffra_t5's probes run the tasks {T5_TASKS}, got task={knobs['task']!r}")
+
+def t5_scored_frames(item: dict, # a window: lq, hq `(T, 3, H, W)`
+                    ) -> list: # frame indices
+    "Frames of a window that jffra_t5 scores: both neighbours inside the window, and degraded (a sharp draw of the deblurring task equals its ground truth)."
+    return [t for t in range(1, item["hq"].shape[0] - 1) if not torch.equal(item["lq"][t], item["hq"][t])]
+
+def t5_eval_windows(knobs: dict, # jffra_t5 notebook parameters: task, n_frames, crop, n_eval, sources, max_translation, noise_sigma, sharp_prob
                    ) -> list: # the windows, dataset items with exact flows
-    "The first `n_eval` windows of jffra_t5's evaluation set (the table's evaluation seed) for synthetic denoising."
-    if knobs["task"] != "denoise": raise ConfigError(f"knobs: the bracket probes denoise, got task={knobs['task']!r}")
-    pool = RestorationDataset("denoise", "eval", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_eval"],
+    "The first `n_eval` held-out windows with a scored frame (the table's evaluation seed), as jffra_t5's notebook draws them."
+    pool = RestorationDataset(knobs["task"], "eval", n_frames=knobs["n_frames"], crop=knobs["crop"], length=4 * knobs["n_eval"],
                               seed=table_eval_seed("jffra_t5"), sources=tuple(knobs["sources"].split(",")),
-                              synthetic_options={"max_translation": knobs["max_translation"]}, sigma=knobs["noise_sigma"])
-    return [pool[i] for i in range(len(pool))]
+                              synthetic_options={"max_translation": knobs["max_translation"]}, **t5_degrade_kwargs(knobs))
+    chosen = [item for item in (pool[i] for i in range(len(pool))) if t5_scored_frames(item)][:knobs["n_eval"]]
+    if len(chosen) < knobs["n_eval"]: raise ConfigError(f"n_eval: only {len(chosen)} of {len(pool)} held-out windows have a scored frame; expected {knobs['n_eval']}")
+    return chosen
 
 def aligned_average(item: dict, # a window with exact flows: lq `(T, 3, H, W)`, flow_bwd, flow_fwd `(T-1, 2, H, W)`
                     frame: int, # t, with 1 <= t <= T-2
@@ -155,19 +173,32 @@ def aligned_average(item: dict, # a window with exact flows: lq `(T, 3, H, W)`, 
     nxt = warp(lq[frame + 1][None], item["flow_fwd"][frame][None])
     return (prev[0] + lq[frame] + nxt[0]) / 3
 
+T5_STUDY_PRESETS = {                                    # knobs the bracket study also measures besides the registry's presets
+    "cpu_denoise": dict(iters=240, batch_size=2, crop=48, n_frames=5, channels=16, n_train=32, n_eval=32, lr=2e-3, radius=2,   # denoising at σ 75
+                        sources="synthetic", max_translation=6.0, task="denoise", noise_sigma=75.0, position_bias=True,
+                        flow_loss_weight=1.0, initial_flow="dis_ultrafast", fusion="aligned_average")}
+
+def t5_preset_knobs(preset: str, # a jffra_t5 preset of the registry ("smoke", "cpu", "paper") or of `T5_STUDY_PRESETS`
+                   ) -> dict: # the preset's notebook parameters
+    "The knobs of a jffra_t5 preset, from the registry or from the bracket study's own presets."
+    from restorekit.registry import get_table
+    presets = {**T5_STUDY_PRESETS, **get_table("jffra_t5").presets}
+    if preset not in presets: raise ConfigError(f"preset: expected one of {', '.join(presets)}, got {preset!r}")
+    return dict(presets[preset])
+
 FLOW_HEAD_KNOBS = ("flow_loss_weight", "flow_loss_target", "flow_loss_masked", "flow_lr_factor", "refined_base", "flow_pretrain_steps")   # JFFRAConfig fields that only a row with a flow head takes
 
 def _probe_config(row, preset="cpu", per_frame_features=False, **changes):
     "The row's JFFRAConfig as jffra_t5's notebook builds it, with the preset's knobs and `changes`: (config, knobs)."
     from restorekit.registry import get_table
-    tab = get_table("jffra_t5")
-    knobs = {**tab.presets[preset], **changes}
-    overrides = tab.variant(row).overrides
+    knobs = {**t5_preset_knobs(preset), **changes}
+    overrides = get_table("jffra_t5").variant(row).overrides
     refines = overrides.get("flow_refinement", JFFRAConfig.flow_refinement)
     flow_head = {k: knobs[k] for k in FLOW_HEAD_KNOBS if k in knobs} if refines else {}
     cfg = JFFRAConfig(**{"task": knobs["task"], "channels": knobs["channels"], "radius": knobs["radius"], "flow_source": knobs["initial_flow"],
                          "position_bias": knobs["position_bias"], "per_frame_features": per_frame_features,
-                         "fusion": knobs.get("fusion", JFFRAConfig.fusion), **flow_head, **overrides})
+                         "fusion": knobs.get("fusion", JFFRAConfig.fusion),
+                         "train_inner_frames": knobs.get("train_inner_frames", JFFRAConfig.train_inner_frames), **flow_head, **overrides})
     return cfg, knobs
 
 def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes):
@@ -175,7 +206,7 @@ def _train_probe(row, seed=0, preset="cpu", per_frame_features=False, **changes)
     cfg, knobs = _probe_config(row, preset, per_frame_features, **changes)
     result, _ = train_jffra(cfg, iters=knobs["iters"], batch_size=knobs["batch_size"], crop=knobs["crop"], n_frames=knobs["n_frames"],
                             n_train=knobs["n_train"], n_eval=1, lr=knobs["lr"], seed=seed, sources=tuple(knobs["sources"].split(",")),
-                            synthetic_options={"max_translation": knobs["max_translation"]}, sigma=knobs["noise_sigma"])
+                            synthetic_options={"max_translation": knobs["max_translation"]}, **t5_degrade_kwargs(knobs))
     return result, knobs, t5_eval_windows(knobs)
 
 def _restore_windows(model, windows):
@@ -193,15 +224,14 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
     clock = RunClock()
     result, knobs, windows = _train_probe(row, seed, preset, per_frame_features, **changes)
     model = result.model
-    inner = range(1, knobs["n_frames"] - 1)
-    on_inner = lambda clip, hq: sum(float(psnr(clip[t:t + 1], hq[t:t + 1])) for t in inner) / len(inner)
+    on_scored = lambda clip, w: sum(float(psnr(clip[t:t + 1], w["hq"][t:t + 1])) for t in t5_scored_frames(w)) / len(t5_scored_frames(w))
     out = _restore_windows(model, windows)
     flows = {}
     if model.cfg.uses_flow and not model.cfg.exact_flow:    # the flows it aligns with, on the windows' exact flow (as the table records them)
         flows = flow_errors(lambda clip: trace_flows(model, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
     return {"row": row, "seed": seed, "preset": preset, "per_frame_features": per_frame_features, "changes": changes,
-            "psnr": sum(on_inner(o, w["hq"]) for o, w in zip(out, windows)) / len(windows),
-            "psnr_input": sum(on_inner(w["lq"].clamp(0, 1), w["hq"]) for w in windows) / len(windows), **flows,
+            "psnr": sum(on_scored(o, w) for o, w in zip(out, windows)) / len(windows),
+            "psnr_input": sum(on_scored(w["lq"].clamp(0, 1), w) for w in windows) / len(windows), **flows,
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
 
 def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_jffra_flow`)
@@ -214,7 +244,7 @@ def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_jffra_fl
     cfg, knobs = _probe_config("jffr", preset, False, **changes)
     train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_train"], seed=seed,
                                    sources=tuple(knobs["sources"].split(",")), synthetic_options={"max_translation": knobs["max_translation"]},
-                                   sigma=knobs["noise_sigma"])
+                                   **t5_degrade_kwargs(knobs))
     torch.manual_seed(seed)
     model = JFFRA(cfg)
     result = pretrain_jffra_flow(model, [train_set[i] for i in range(len(train_set))], steps, knobs["batch_size"], knobs["lr"], seed)
@@ -237,10 +267,11 @@ def write_pretrain_probes(path, # the study's JSON file (its other parts are kep
         atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
-PRETRAIN_PROBES = [dict(steps=100), dict(steps=300),   # the flow task alone at the preset's knobs, committed under "pretrain"
-                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0),          # visible pixels only, heads 5x faster
-                   dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0, noise_sigma=25.0),   # the same on frames a third as noisy
-                   dict(steps=600, flow_loss_masked=True, flow_lr_factor=5.0)]          # six times as long
+PRETRAIN_PROBES = [dict(probe, preset="cpu_denoise") for probe in [   # the flow task alone on the "cpu_denoise" knobs, committed under "pretrain"
+    dict(steps=100), dict(steps=300),
+    dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0),                          # visible pixels only, heads 5x faster
+    dict(steps=100, flow_loss_masked=True, flow_lr_factor=5.0, noise_sigma=25.0),        # the same on frames a third as noisy
+    dict(steps=600, flow_loss_masked=True, flow_lr_factor=5.0)]]                         # six times as long
 
 def visible_in_both(item: dict, # a window with exact flow: occ_bwd, occ_fwd `(T-1, 1, H, W)`
                     frame: int, # t, with 1 <= t <= T-2
@@ -256,15 +287,15 @@ def _masked_psnr(pred, target, mask):
 def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
                       preset: str = "cpu", # the jffra_t5 preset whose knobs are used
                       **changes, # knobs changed from the preset's (for a quick check)
-                     ) -> dict: # pixel shares per neighbour, and PSNR on all / visible-in-both / other pixels per estimate
-    "What occlusions and uncovered borders take from the neighbours: the share of each scored frame's pixels whose match leaves the frame or is occluded, and the brackets' PSNR on all pixels and on the pixels visible in both neighbours."
+                     ) -> dict: # pixel shares per neighbour, PSNR on all / visible-in-both / other pixels per estimate, the initial flow's EPE
+    "What occlusions and uncovered borders take from the neighbours: the share of each scored frame's pixels whose match leaves the frame or is occluded, the brackets' PSNR on all pixels and on the pixels visible in both neighbours, and on frames with and without a sharp neighbour."
     clock = RunClock()
     models, knobs, windows, row_time = {}, None, None, {}
     for row in ("no_neighbours", "exact_flow"):
         row_clock = RunClock()
         result, knobs, windows = _train_probe(row, seed, preset, False, **changes)
         models[row], row_time[row] = result.model, row_clock.elapsed()
-    pairs = [(w, t) for w in windows for t in range(1, knobs["n_frames"] - 1)]
+    pairs = [(w, t) for w in windows for t in t5_scored_frames(w)]
     mean = lambda values: sum(values) / len(values)
     shares = {}
     for name, occ_key, flow_key, k in (("prev", "occ_bwd", "flow_bwd", -1), ("next", "occ_fwd", "flow_fwd", 0)):
@@ -274,6 +305,8 @@ def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
         shares[f"occluded_{name}"] = mean([float((h & ~o).float().mean()) for h, o in zip(hidden, outside)])
     visible = [visible_in_both(w, t) for w, t in pairs]
     shares["visible_both"] = mean([float(v.float().mean()) for v in visible])
+    lucky = [any(torch.equal(w["lq"][k], w["hq"][k]) for k in (t - 1, t + 1)) for w, t in pairs]   # a neighbour drawn sharp (deblurring)
+    shares["sharp_neighbour"] = mean([float(x) for x in lucky])
     outputs = {"input": [w["lq"].clamp(0, 1) for w in windows],
                "aligned_average": [torch.stack([w["lq"][0], *(aligned_average(w, t) for t in range(1, knobs["n_frames"] - 1)), w["lq"][-1]]).clamp(0, 1)
                                    for w in windows]}
@@ -284,39 +317,51 @@ def occlusion_ceiling(seed: int = 0, # training seed of the two brackets
         frames = [(clips[by_window[id(w)]][t], w["hq"][t]) for w, t in pairs]
         scores[name] = {"psnr": mean([float(psnr(o[None], h[None])) for o, h in frames]),
                         "psnr_visible": mean([_masked_psnr(o, h, v) for (o, h), v in zip(frames, visible)]),
-                        "psnr_other": mean([x for x in (_masked_psnr(o, h, ~v) for (o, h), v in zip(frames, visible)) if x == x])}
-    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores,
+                        "psnr_other": mean([x for x in (_masked_psnr(o, h, ~v) for (o, h), v in zip(frames, visible)) if x == x]),
+                        **{key: mean([float(psnr(o[None], h[None])) for (o, h), x in zip(frames, lucky) if x == want]) if want in lucky else float("nan")
+                           for key, want in (("psnr_sharp_neighbour", True), ("psnr_no_sharp_neighbour", False))}}
+    initial = get_estimator(knobs["initial_flow"])                                         # the table's initial flow on the degraded frames
+    flows = flow_errors(lambda clip: {"initial": pair_flows(initial, clip[1:].clamp(0, 1), clip[:-1].clamp(0, 1))},
+                        EvalSet(windows, table_eval_seed("jffra_t5")))
+    return {"seed": seed, "preset": preset, "changes": changes, "frames": len(pairs), "shares": shares, "scores": scores, "flows": flows,
             "row_time": row_time, **clock.elapsed()}
 
 def write_occlusion_ceiling(path, # the study's JSON file (its probes are kept)
                             seed: int = 0, # training seed of the two brackets
+                            preset: str = "cpu_denoise", # the jffra_t5 preset measured
                            ) -> dict: # the study as written
-    "Add `occlusion_ceiling(seed)` under the key \"occlusion\" of the study at `path`, unless it holds one for that seed already."
+    "Add `occlusion_ceiling(seed, preset)` under the key \"occlusion\" of the study at `path`, unless it holds that one already."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
-    if study.get("occlusion", {}).get("seed") != seed:
-        study["occlusion"] = {**occlusion_ceiling(seed), "code_version": code_version()}
+    held = study.get("occlusion", {})
+    if (held.get("seed"), held.get("preset")) != (seed, preset):
+        study["occlusion"] = {**occlusion_ceiling(seed, preset), "code_version": code_version()}
         atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
 def write_bracket_conditions(path, # the study's JSON file (its other parts are kept)
                              conditions: list, # knob changes from the preset's, one dict per condition, e.g. {"crop": 64, "max_translation": 4.0}
                              seed: int = 0, # training seed of the two brackets
+                             preset: str = "cpu", # the jffra_t5 preset the changes apply to
                             ) -> dict: # the study as written
-    "Run `occlusion_ceiling` under every condition that `path` does not hold yet (key \"conditions\"), rewriting `path` after each."
+    "Run `occlusion_ceiling` under every condition that `path` does not hold yet (key \"conditions\"), rewriting `path` after each; the seed's and preset's other conditions are dropped."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
-    key = lambda changes: json.dumps([seed, changes], sort_keys=True)
-    done = {key(c["changes"]): c for c in study.get("conditions", []) if c["seed"] == seed}
-    study["conditions"] = [c for c in study.get("conditions", []) if c["seed"] != seed]
+    key = lambda changes: json.dumps(changes, sort_keys=True)
+    ours = lambda c: (c["seed"], c["preset"]) == (seed, preset)
+    done = {key(c["changes"]): c for c in study.get("conditions", []) if ours(c)}
+    study["conditions"] = [c for c in study.get("conditions", []) if not ours(c)]
     for changes in conditions:
-        study["conditions"].append(done.get(key(changes)) or {**occlusion_ceiling(seed, **changes), "code_version": code_version()})
+        study["conditions"].append(done.get(key(changes)) or {**occlusion_ceiling(seed, preset, **changes), "code_version": code_version()})
         atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
-BRACKET_CONDITIONS = [                                  # where the brackets are measured (crop, motion), committed under "conditions"
+BRACKET_CONDITIONS = [                                  # where the brackets are measured on the "cpu_denoise" knobs (crop, motion), committed under "conditions"
     dict(crop=64), dict(crop=64, max_translation=4.0), dict(crop=80), dict(max_translation=4.0),
     dict(max_translation=4.0, iters=427)]               # 48² at the CPU time of 64²: (64/48)² as many steps
+LUCKY_CONDITIONS = [                                    # the brackets on the cpu preset (deblurring, each frame sharp at chance 0.5), committed under "conditions"
+    dict(), dict(sharp_prob=0.0)]                       # the preset, and no sharp frames: the blurred neighbours alone
+LUCKY_PROBES = [dict(row="jffr", refined_base=True)]    # the cpu preset's jffr row with the residual base warped by its refined flow, committed under "probes"
 
 def _probe_key(row, seed=0, preset="cpu", per_frame_features=False, **changes):
     return json.dumps([row, seed, preset, per_frame_features, changes], sort_keys=True)
@@ -334,7 +379,7 @@ def write_bracket_probes(path, # the JSON file to write (probes it already holds
         atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
-BRACKET_PROBES = [                                      # the study committed as results/jffra_t5_brackets/cpu.json (seed 0)
+BRACKET_PROBES = [dict(probe, preset="cpu_denoise") for probe in [   # the study committed as results/jffra_t5_brackets/cpu.json (seed 0), on the "cpu_denoise" knobs
     # the preset's knobs with Eq. 11's fusion, and changed training
     dict(row="no_neighbours", fusion="attention"), dict(row="exact_flow", fusion="attention"),   # the brackets as the table trains them
     dict(row="no_neighbours", fusion="attention", per_frame_features=True), dict(row="exact_flow", fusion="attention", per_frame_features=True),
@@ -358,4 +403,4 @@ BRACKET_PROBES = [                                      # the study committed as
     dict(row="no_flow_refinement", fusion="aligned_average", iters=480),
     dict(row="jffr", fusion="aligned_average", noise_sigma=25.0),                        # the preset's flow head on frames a third as noisy
     dict(row="jffr", flow_pretrain_steps=100),                                             # the preset's jffr row after 100 steps of the flow task alone
-    dict(row="no_neighbours", crop=64, max_translation=4.0, noise_sigma=75.0 / 3 ** 0.5)]  # the perfect-fusion ceiling where the brackets are widest
+    dict(row="no_neighbours", crop=64, max_translation=4.0, noise_sigma=75.0 / 3 ** 0.5)]]  # the perfect-fusion ceiling where the brackets are widest
