@@ -39,10 +39,11 @@ def test_improves_psnr(clip_files):
     d, clean = clip_files
     noisy = read_video(d / "noisy.mkv")
     t = time.perf_counter()
-    res = denoise_video(d / "noisy.mkv", d / "better.mkv", noise_sigma=30, steps=80, **SMALL)
+    # 160 steps: at 80 the outcome of a random-init 8-channel model still swings by about 2 dB with the seed and the crops drawn
+    res = denoise_video(d / "noisy.mkv", d / "better.mkv", noise_sigma=30, steps=160, **SMALL)
     before, after = psnr(noisy, clean).item(), psnr(read_video(res.path), clean).item()
     print(f"noisy {before:.2f} dB -> denoised {after:.2f} dB in {time.perf_counter() - t:.1f} s")
-    assert after > before + 3
+    assert after > before + 5
 
 
 def test_interrupted_run_resumes_to_the_same_weights(clip_files):
