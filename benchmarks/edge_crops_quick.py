@@ -10,7 +10,7 @@ Prints and writes (--json) the whole-clip PSNR, the 8-pixel band and the outermo
 seed (--bench JSON) is the reference (same training seed, same noisy frames, uniform crops).
 
     python benchmarks/edge_crops_quick.py --noisy DIR/short/noisy.mkv --clip short --seed 1 --edge-share 0.5 \
-        --bench benchmarks/denoise_vs_bm3d_seed1.json --json benchmarks/edge_crops_quick_short_seed1.json
+        --bench benchmarks/denoise_vs_bm3d_uniform_crops_seed1.json --json benchmarks/edge_crops_quick_short_seed1.json
 """
 import argparse, json, sys, tempfile, time
 from pathlib import Path
