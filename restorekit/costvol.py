@@ -93,6 +93,10 @@ def _band_and_pixels(products, cv_rows, radius: int):
     if w % tile: pairs.append((band[..., whole, :w % tile], cv_rows[..., whole * tile:]))
     return pairs
 
+def _layout(x):
+    "The memory format `x` is laid out in: channels last, or the default."
+    return torch.channels_last if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+
 class _CostVolume(torch.autograd.Function):
     "Cost volume as banded tile products, forward and backward; see `cost_volume`."
     @staticmethod
@@ -102,7 +106,7 @@ class _CostVolume(torch.autograd.Function):
         tile, tiles, stride, rows = _geometry(f_ref.shape, d); n = b * rows * tiles
         ref_tiles = _tiles(_padded_rows(f_ref, d, 0, 1 / c), tile, n, tile, 0)      # 1/C folded into the reference
         nbr = _padded_rows(f_nbr, d, d)
-        out = f_ref.new_empty(b, k * k, h, w)
+        out = torch.empty(b, k * k, h, w, dtype=f_ref.dtype, device=f_ref.device, memory_format=_layout(f_ref))   # laid out like f_ref
         products = f_ref.new_empty(n, tile, tile + 2 * d)
         for i in range(k):                                                             # i = v + d, one displacement row
             torch.bmm(ref_tiles, _tiles(nbr, tile, n, tile + 2 * d, i * stride).transpose(1, 2), out=products)
@@ -128,13 +132,13 @@ class _CostVolume(torch.autograd.Function):
                 torch.bmm(banded.transpose(1, 2), ref_tiles, out=scratch)
                 _tiles(grad_nbr, tile, n, tile, i * stride).add_(scratch[:, :tile])
                 _tiles(grad_nbr, tile, n, 2 * d, i * stride + tile).add_(scratch[:, tile:])
-        image = lambda flat, at: flat[:b * rows * stride].view(b, rows, stride, c)[:, at:at + h, at:at + w].permute(0, 3, 1, 2).contiguous()
-        return image(grad_ref, 0) if need_ref else None, image(grad_nbr, d) if need_nbr else None, None
+        image = lambda flat, at, like: flat[:b * rows * stride].view(b, rows, stride, c)[:, at:at + h, at:at + w].permute(0, 3, 1, 2).contiguous(memory_format=_layout(like))
+        return image(grad_ref, 0, f_ref) if need_ref else None, image(grad_nbr, d, f_nbr) if need_nbr else None, None
 
 def cost_volume(f_ref: torch.Tensor, # reference features f_t, `(B, C, H, W)`
                 f_nbr: torch.Tensor, # neighbour features, already warped onto f_ref's grid (Eq. 2), `(B, C, H, W)`
                 radius: int = 4, # search radius d; the window is (2d+1)², 81 channels for d = 4
-               ) -> torch.Tensor: # `(B, (2d+1)², H, W)`, channel k = (v+d)(2d+1) + (u+d)
+               ) -> torch.Tensor: # `(B, (2d+1)², H, W)`, channel k = (v+d)(2d+1) + (u+d), channels last when f_ref is
     "Correlation `<f_ref(p), f_nbr(p + (u, v))> / C` for |u|, |v| ≤ d (Eq. 3–4), zero outside the image."
     _check_pair(f_ref, f_nbr)
     return _CostVolume.apply(f_ref, f_nbr, _check_radius(radius))

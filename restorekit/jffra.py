@@ -143,7 +143,8 @@ class TemporalContext(nn.Module):
     def forward(self, frames, # `(B, 3, C_in, H, W)`
                 positions: tuple | None = None, # output frames to compute, evenly spaced, e.g. (0, 2) or (1,); None: all three
                ) -> torch.Tensor: # `(B, len(positions), C, H, W)`
-        x = F.leaky_relu(self.conv1(frames.transpose(1, 2)), 0.1)   # (B, C, 3, H, W): Conv3d's layout
+        frames = frames.transpose(1, 2).contiguous(memory_format=torch.channels_last_3d)   # (B, C, 3, H, W), channels last: oneDNN's faster layout here
+        x = F.leaky_relu(self.conv1(frames), 0.1)
         if positions is None: return self.conv2(x).transpose(1, 2)
         n = x.shape[2]; positions = tuple(positions)
         step = positions[1] - positions[0] if len(positions) > 1 else 1
@@ -195,8 +196,10 @@ def refine_flow(head: FlowHead, # the flow head
                ) -> torch.Tensor: # refined flow O' `(n·B, 2, H, W)`
     "Eq. 2–5: warp the neighbour, build the cost volume, add the head's offset to the flow."
     n = _neighbours_per_reference(f_ref, f_nbr, "f_nbr")
-    f_warped = warp(f_nbr, flow)
-    return flow + head(cost_volume(f_ref.repeat(n, 1, 1, 1) if n > 1 else f_ref, f_warped, head.radius), f_ref, f_warped)
+    cl = torch.channels_last                 # the cost volume then reads and writes rows of channels in place, and the head's convs take it as it is
+    f_warped = warp(f_nbr, flow).contiguous(memory_format=cl)
+    f_refs = torch.cat([f_ref] * n) if n > 1 else f_ref
+    return flow + head(cost_volume(f_refs.contiguous(memory_format=cl), f_warped, head.radius), f_ref, f_warped)
 
 # %% ../nbs/22_jffra.ipynb #0a610bb2
 def window_partition(x: torch.Tensor, # `(B, C, H, W)` or `(B, N, C, H, W)`, H and W multiples of `window_size`
@@ -232,9 +235,12 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
     if bias is not None and tuple(bias.shape) != (heads, qt.shape[-2], kt.shape[-2]):
         raise ShapeError(f"bias: expected shape {(heads, qt.shape[-2], kt.shape[-2])} (heads, query tokens, key tokens), got {tuple(bias.shape)}")
     if bias is None: out = F.scaled_dot_product_attention(qt, kt, vt)
-    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out, faster
-        logits = torch.matmul(qt, kt.transpose(-1, -2)).mul_(qt.shape[-1] ** -0.5).add_(bias.to(qt.dtype))
-        out = torch.softmax(logits, -1).matmul(vt)
+    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out, faster,
+            # as one batched product that scales QKᵀ and adds the bias in the same call (heads on the batch axis)
+        n, _, lq, dh = qt.shape; flat = lambda t: t.flatten(0, 1)
+        scores = bias.to(qt.dtype).expand(n, -1, -1, -1).reshape(n * heads, lq, -1)      # a view when heads = 1
+        logits = torch.baddbmm(scores, flat(qt), flat(kt).transpose(1, 2), alpha=dh ** -0.5)
+        out = torch.softmax(logits, -1).bmm(flat(vt)).unflatten(0, (n, heads))
     return window_reverse(out.transpose(1, 2).reshape(out.shape[0], -1, c), window_size, h, w)
 
 class RelativePositionBias(nn.Module):
