@@ -70,11 +70,21 @@ def _geometry(shape, radius: int):
     tile = max(_TILE, 2 * radius); tiles = -(-(shape[3] + 2 * radius) // tile)
     return tile, tiles, tiles * tile, shape[2] + 2 * radius
 
+def _layout(x):
+    "The memory format `x` is laid out in: channels last, or the default."
+    return torch.channels_last if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+
+def _channels_last_rows(x):
+    "`x` `(B, C, H, W)` as `(B, H, W, C)`: a view of channels-last input, else one `(C, H·W)` transpose per image (PyTorch's blocked 2D transpose beats a 4D permuted copy)."
+    if _layout(x) == torch.channels_last: return x.permute(0, 2, 3, 1)
+    b, c, h, w = x.shape
+    return torch.stack([image.reshape(c, h * w).t().contiguous() for image in x]).view(b, h, w, c)
+
 def _padded_rows(x, radius: int, offset: int, scale: float = 1.0):
     "`scale · x` (`(B, C, H, W)`) placed `offset` rows and columns into zeroed `(H+2d, S)` images, channels last, flat: `(B·(H+2d)·S + tail, C)`."
     b, c, h, w = x.shape; _, _, stride, rows = _geometry(x.shape, radius)
     buf = x.new_zeros(b * rows * stride + 2 * radius * (stride + 1), c)   # the tail holds the last tiles' overhang
-    torch.mul(x.permute(0, 2, 3, 1), scale, out=buf[:b * rows * stride].view(b, rows, stride, c)[:, offset:offset + h, offset:offset + w])
+    torch.mul(_channels_last_rows(x), scale, out=buf[:b * rows * stride].view(b, rows, stride, c)[:, offset:offset + h, offset:offset + w])
     return buf
 
 def _tiles(buf, tile: int, count: int, width: int, start: int):
@@ -93,19 +103,15 @@ def _band_and_pixels(products, cv_rows, radius: int):
     if w % tile: pairs.append((band[..., whole, :w % tile], cv_rows[..., whole * tile:]))
     return pairs
 
-def _layout(x):
-    "The memory format `x` is laid out in: channels last, or the default."
-    return torch.channels_last if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
-
 class _CostVolume(torch.autograd.Function):
     "Cost volume as banded tile products, forward and backward; see `cost_volume`."
     @staticmethod
     def forward(ctx, f_ref, f_nbr, radius):
-        ctx.save_for_backward(f_ref, f_nbr); ctx.radius = radius
         b, c, h, w = f_ref.shape; d = radius; k = 2 * d + 1
         tile, tiles, stride, rows = _geometry(f_ref.shape, d); n = b * rows * tiles
-        ref_tiles = _tiles(_padded_rows(f_ref, d, 0, 1 / c), tile, n, tile, 0)      # 1/C folded into the reference
-        nbr = _padded_rows(f_nbr, d, d)
+        ref, nbr = _padded_rows(f_ref, d, 0, 1 / c), _padded_rows(f_nbr, d, d)        # 1/C folded into the reference
+        ctx.save_for_backward(ref, nbr); ctx.radius, ctx.shape, ctx.layouts = radius, f_ref.shape, (_layout(f_ref), _layout(f_nbr))
+        ref_tiles = _tiles(ref, tile, n, tile, 0)
         out = torch.empty(b, k * k, h, w, dtype=f_ref.dtype, device=f_ref.device, memory_format=_layout(f_ref))   # laid out like f_ref
         products = f_ref.new_empty(n, tile, tile + 2 * d)
         for i in range(k):                                                             # i = v + d, one displacement row
@@ -116,24 +122,28 @@ class _CostVolume(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        f_ref, f_nbr = ctx.saved_tensors; d = ctx.radius
-        b, c, h, w = f_ref.shape; k = 2 * d + 1
-        tile, tiles, stride, rows = _geometry(f_ref.shape, d); n = b * rows * tiles
+        ref, nbr = ctx.saved_tensors; d = ctx.radius                                   # the padded inputs of the forward, ref holding f_ref / C
+        b, c, h, w = ctx.shape; k = 2 * d + 1
+        tile, tiles, stride, rows = _geometry(ctx.shape, d); n = b * rows * tiles; width = tile + 2 * d
         need_ref, need_nbr = ctx.needs_input_grad[:2]
-        banded = f_ref.new_zeros(n, tile, tile + 2 * d)                                # g/C on the diagonals, zero elsewhere
-        if need_ref: nbr, grad_ref = _padded_rows(f_nbr, d, d), f_ref.new_zeros(n, tile, c)
-        if need_nbr:
-            ref_tiles = _tiles(_padded_rows(f_ref, d, 0), tile, n, tile, 0)
-            grad_nbr, scratch = f_ref.new_zeros(b * rows * stride + 2 * d * (stride + 1), c), f_ref.new_empty(n, tile + 2 * d, c)
+        banded = ref.new_zeros(n, tile, width)                                         # g on the diagonals, zero elsewhere
+        if need_ref: grad_ref = ref.new_zeros(n, tile, c)
+        if need_nbr: ref_tiles, shifted = _tiles(ref, tile, n, tile, 0), ref.new_zeros(n + (k - 1) * tiles, width, c)
         for i in range(k):
-            for band, pixels in _band_and_pixels(banded, grad_out[:, i * k:(i + 1) * k], d): torch.mul(pixels, 1 / c, out=band)
-            if need_ref: grad_ref.baddbmm_(banded, _tiles(nbr, tile, n, tile + 2 * d, i * stride))
-            if need_nbr:                                                               # tiles overlap by 2d: add the two parts apart
-                torch.bmm(banded.transpose(1, 2), ref_tiles, out=scratch)
-                _tiles(grad_nbr, tile, n, tile, i * stride).add_(scratch[:, :tile])
-                _tiles(grad_nbr, tile, n, 2 * d, i * stride + tile).add_(scratch[:, tile:])
-        image = lambda flat, at, like: flat[:b * rows * stride].view(b, rows, stride, c)[:, at:at + h, at:at + w].permute(0, 3, 1, 2).contiguous(memory_format=_layout(like))
-        return image(grad_ref, 0, f_ref) if need_ref else None, image(grad_nbr, d, f_nbr) if need_nbr else None, None
+            for band, pixels in _band_and_pixels(banded, grad_out[:, i * k:(i + 1) * k], d): band.copy_(pixels)
+            if need_ref: grad_ref.baddbmm_(banded, _tiles(nbr, tile, n, width, i * stride))
+            if need_nbr: shifted[i * tiles:i * tiles + n].baddbmm_(banded.transpose(1, 2), ref_tiles)   # row i's partner of tile m is tile m + i·tiles
+        image = lambda flat, at: flat[:b * rows * stride].view(b, rows, stride, c)[:, at:at + h, at:at + w].permute(0, 3, 1, 2)
+        grad_f_ref = grad_f_nbr = None
+        if need_ref:
+            grad_f_ref = torch.empty(ctx.shape, dtype=ref.dtype, device=ref.device, memory_format=ctx.layouts[0])
+            torch.mul(image(grad_ref.view(-1, c), 0), 1 / c, out=grad_f_ref)
+        if need_nbr:                                                                   # tiles overlap by 2d ≤ T: their first T rows, then their last 2d
+            grad_nbr, count = torch.zeros_like(nbr), n + (k - 1) * tiles
+            _tiles(grad_nbr, tile, count, tile, 0).copy_(shifted[:, :tile])
+            _tiles(grad_nbr, tile, count, 2 * d, tile).add_(shifted[:, tile:])
+            grad_f_nbr = image(grad_nbr, d).contiguous(memory_format=ctx.layouts[1])
+        return grad_f_ref, grad_f_nbr, None
 
 def cost_volume(f_ref: torch.Tensor, # reference features f_t, `(B, C, H, W)`
                 f_nbr: torch.Tensor, # neighbour features, already warped onto f_ref's grid (Eq. 2), `(B, C, H, W)`
