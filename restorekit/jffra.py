@@ -18,7 +18,7 @@ from .degrade import TASKS
 from .flow import get_estimator
 from .metrics import non_occlusion_weight
 from .kinds import ModelSpec, register_model_kind
-from .layers import FLOW_SOURCE_ALIASES, ResidualBlock, flow_param_groups, neighbour_flows, unwrap_model
+from .layers import FLOW_SOURCE_ALIASES, ResidualBlock, flow_param_groups, neighbour_flows, pair_flows, unwrap_model
 from .temporal import jffra_loss
 from .unsupflow import photometric_loss
 from .warp import resize_flow, warp
@@ -114,10 +114,14 @@ class JFFRAConfig(ModelConfig):
 
 
 # %% ../nbs/22_jffra.ipynb #3ad893ea
-def _flows_with_ends(lq, estimator):
-    "`neighbour_flows` with a zero flow at the clip's ends: flows_t_to_prev, flows_t_to_next, each `(B, T, 2, H, W)`."
-    b, t, _, h, w = lq.shape
+def _flows_with_ends(lq, estimator, inner_only: bool = False):
+    "`neighbour_flows` with a zero flow at the clip's ends: flows_t_to_prev, flows_t_to_next, each `(B, T, 2, H, W)`; `inner_only`: only frames 1..T-2 estimated (zero at 0 and T-1)."
+    b, t, c, h, w = lq.shape
     if t == 1: return lq.new_zeros(b, 1, 2, h, w), lq.new_zeros(b, 1, 2, h, w)
+    if inner_only and t >= 3:                                  # the 2(T-2) flows of the frames with both neighbours, one estimator call
+        inner = lq[:, 1:-1].reshape(-1, c, h, w)
+        flows = pair_flows(estimator, torch.cat([inner, inner]), torch.cat([lq[:, :-2].reshape(-1, c, h, w), lq[:, 2:].reshape(-1, c, h, w)]))
+        return tuple(F.pad(f, (0, 0, 0, 0, 0, 0, 1, 1)) for f in flows.view(2, b, t - 2, 2, h, w))
     to_prev, to_next = neighbour_flows(lq, estimator)
     return F.pad(to_prev, (0, 0, 0, 0, 0, 0, 1, 0)), F.pad(to_next, (0, 0, 0, 0, 0, 0, 0, 1))
 
@@ -375,7 +379,7 @@ class JFFRA(nn.Module):
                 raise ConfigError("flows_t_to_prev, flows_t_to_next: JFFRAConfig(flow_source='exact') aligns with the exact flows, "
                                   "so both must be passed (e.g. `exact_flows(batch)` of a synthetic batch)")
             if flows_t_to_prev is None or flows_t_to_next is None:
-                est_prev, est_next = _flows_with_ends(lq, self.estimator)
+                est_prev, est_next = _flows_with_ends(lq, self.estimator, inner_only)
                 flows_t_to_prev = est_prev if flows_t_to_prev is None else flows_t_to_prev
                 flows_t_to_next = est_next if flows_t_to_next is None else flows_t_to_next
             for name, f in (("flows_t_to_prev", flows_t_to_prev), ("flows_t_to_next", flows_t_to_next)):
