@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
+import sys
 
 import torch.nn as nn
 
@@ -35,7 +36,24 @@ class ModelSpec:
     config_of: Callable | None = None # config_of(model) -> config; default: model.cfg
     options: tuple = () # keyword options `restore` accepts (e.g. "noise_sigma")
 
-MODEL_KINDS: dict = {}
+def _in_main(cls) -> bool: return cls.__module__ == "__main__"
+
+class _Kinds(dict):
+    """kind -> `ModelSpec`. A spec whose class a notebook defined in its own namespace (`__main__`) holds only while that
+    namespace does: once another notebook runs in the same process, the kind answers with the spec registered from a module."""
+    def __init__(self):
+        super().__init__()
+        self.from_modules = {} # kind -> the last spec registered with a class from an importable module
+    def __getitem__(self, kind):
+        spec = super().__getitem__(kind)
+        cls = spec.classes[0]
+        if not _in_main(cls) or kind not in self.from_modules: return spec
+        return spec if getattr(sys.modules.get("__main__"), cls.__name__, None) is cls else self.from_modules[kind]
+    def get(self, kind, default=None): return self[kind] if kind in self else default
+    def values(self): return [self[k] for k in self]
+    def items(self): return [(k, self[k]) for k in self]
+
+MODEL_KINDS: _Kinds = _Kinds()
 
 def register_model_kind(spec: ModelSpec) -> ModelSpec:
     "Add a model kind to `MODEL_KINDS`; registered again, the kind takes the new spec and keeps recognising the classes it knew."
@@ -43,6 +61,7 @@ def register_model_kind(spec: ModelSpec) -> ModelSpec:
     if old is not None:   # e.g. a notebook that re-defines the class in its own namespace: the library's class stays a model of this kind
         spec = dataclasses.replace(spec, classes=tuple(spec.classes) + tuple(c for c in old.classes if c not in spec.classes))
     MODEL_KINDS[spec.kind] = spec
+    if not _in_main(spec.classes[0]): MODEL_KINDS.from_modules[spec.kind] = spec
     return spec
 
 def model_spec(model_or_kind, # an nn.Module of a registered class, or a kind name
