@@ -29,12 +29,12 @@ from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
 __all__ = ['T5_TASKS', 'T5_STUDY_PRESETS', 'FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'LUCKY_CONDITIONS',
-           'LUCKY_PROBES', 'BRACKET_PROBES', 'FLOW_DIAGNOSIS_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow',
-           'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace', 't5_degrade_kwargs', 't5_scored_frames',
-           't5_eval_windows', 'aligned_average', 't5_preset_knobs', 'bracket_probe', 'flow_pretrain_probe',
-           'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling', 'write_occlusion_ceiling',
-           'write_bracket_conditions', 'write_bracket_probes', 'flow_head_reach', 'learned_flow_reference',
-           'write_flow_diagnosis']
+           'LUCKY_PROBES', 'BRACKET_PROBES', 'FLOW_DIAGNOSIS_PROBES', 'FLOW_REFERENCES', 'evaluate_jffra',
+           'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace',
+           't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows', 'aligned_average', 't5_preset_knobs',
+           'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling',
+           'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes', 'flow_head_reach',
+           'learned_flow_reference', 'write_flow_diagnosis']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -471,16 +471,17 @@ def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
         fcfg = cfg if features == "front_end" else JFFRAConfig(**{**vars(cfg), "per_frame_features": True, "fusion": "attention"})
         torch.manual_seed(seed); model = JFFRA(fcfg)
         for frames in ("lq", "hq"):
-            before, after, cv_std, f_std = [], [], [], []
+            before, after, weight, cv_std, f_std = 0.0, 0.0, 0.0, [], []
             for w, flows in zip(windows, initial):
                 f_prev, f_t, flow_prev = _first_module_inputs(model, w[frames].clamp(0, 1), flows)
                 f_warped = warp(f_prev, flow_prev)
                 cv = cost_volume(_unit_features(f_t), _unit_features(f_warped), cfg.radius)
                 shift = cost_volume_displacements(cfg.radius).to(cv.dtype)[cv.argmax(1)].permute(0, 3, 1, 2)   # winner-take-all displacement
-                truth, visible = w["flow_bwd"].float(), 1 - w["occ_bwd"].float()
-                before.append(float(epe(flow_prev[1:], truth, visible))); after.append(float(epe((flow_prev + shift)[1:], truth, visible)))
+                truth, visible = w["flow_bwd"].float(), 1 - w["occ_bwd"].float()          # pooled over the visible pixels, as flow_errors pools
+                before += float(((flow_prev[1:] - truth).norm(dim=1, keepdim=True) * visible).sum())
+                after += float(((flow_prev + shift)[1:] - truth).norm(dim=1, keepdim=True).mul(visible).sum()); weight += float(visible.sum())
                 cv_std.append(float(cost_volume(f_t, f_warped, cfg.radius).std())); f_std.append(float(f_t.std()))
-            matches[f"{features}_{frames}"] = {"epe_initial": sum(before) / len(before), "epe_best_match": sum(after) / len(after)}
+            matches[f"{features}_{frames}"] = {"epe_initial": before / weight, "epe_best_match": after / weight}
             if features == "front_end" and frames == "lq": scales = {"cost_volume_std": sum(cv_std) / len(cv_std), "feature_std": sum(f_std) / len(f_std)}
     return {"seed": seed, "preset": preset, "changes": changes, "reach": reach, "spread": spread, "best_match": matches, "scales": scales,
             **clock.elapsed()}
@@ -522,24 +523,29 @@ FLOW_DIAGNOSIS_PROBES = [                               # the flow task alone on
     dict(steps=100), dict(steps=300),                   # the preset's jffr row: deblurring with lucky sharp frames
     dict(steps=100, frames="hq"), dict(steps=300, frames="hq"),   # the same row on clean frames (no degradation)
     dict(steps=300, per_frame_features=True, fusion="attention", radius=4, flow_loss_masked=True)]   # features of each frame alone, twice the reach, visible pixels
+FLOW_REFERENCES = [dict(steps=(100, 300, 1000)),       # `learned_flow_reference` on the preset's 32 training windows
+                   dict(steps=(1000, 3000), n_train=256)]   # and on eight times as many
+
+def _reference_key(steps, seed=0, preset="cpu", **changes):
+    return json.dumps([list(steps), seed, preset, changes], sort_keys=True)
 
 def write_flow_diagnosis(path, # the study's JSON file (its other parts are kept)
                          probes: list = FLOW_DIAGNOSIS_PROBES, # keyword arguments of `flow_pretrain_probe`, one dict per probe
-                         seed: int = 0, # seed of `flow_head_reach` and `learned_flow_reference`
-                         preset: str = "cpu", # their preset
-                         reference_steps: tuple = (100, 300, 1000), # `learned_flow_reference`'s measured steps
+                         references: list = FLOW_REFERENCES, # keyword arguments of `learned_flow_reference`, one dict per run
+                         seed: int = 0, # seed of `flow_head_reach`
+                         preset: str = "cpu", # its preset
                         ) -> dict: # the study as written
-    "Under the key \"flow_diagnosis\": `flow_head_reach`, `learned_flow_reference` and a `flow_pretrain_probe` for every entry of `probes`, each run only if `path` does not hold it yet, rewriting `path` after each."
+    "Under the key \"flow_diagnosis\": `flow_head_reach`, a `learned_flow_reference` for every entry of `references` and a `flow_pretrain_probe` for every entry of `probes`, each run only if `path` does not hold it yet, rewriting `path` after each."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
     held = study.get("flow_diagnosis", {})
-    same = lambda entry: entry is not None and (entry["seed"], entry["preset"]) == (seed, preset)
-    part = {"reach": held.get("reach") if same(held.get("reach")) else None,
-            "reference": held.get("reference") if same(held.get("reference")) and [c["steps"] for c in held["reference"]["checkpoints"]] == list(reference_steps) else None,
-            "pretrain": []}
+    reach = held.get("reach")
+    part = {"reach": reach if reach is not None and (reach["seed"], reach["preset"]) == (seed, preset) else None, "reference": [], "pretrain": []}
     save = lambda: atomic_write_text(path, json.dumps({**study, "flow_diagnosis": part}, indent=1, sort_keys=True) + "\n")
     if part["reach"] is None: part["reach"] = {**flow_head_reach(seed, preset), "code_version": code_version()}; save()
-    if part["reference"] is None: part["reference"] = {**learned_flow_reference(tuple(reference_steps), seed, preset), "code_version": code_version()}; save()
+    done = {_reference_key([c["steps"] for c in r["checkpoints"]], r["seed"], r["preset"], **r["changes"]): r for r in held.get("reference", [])}
+    for kwargs in references:
+        part["reference"].append(done.get(_reference_key(**kwargs)) or {**learned_flow_reference(**kwargs), "code_version": code_version()}); save()
     done = {_pretrain_key(**_pretrain_kwargs(p)): p for p in held.get("pretrain", [])}
     for kwargs in probes:
         part["pretrain"].append(done.get(_pretrain_key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()}); save()
