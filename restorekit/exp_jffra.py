@@ -18,7 +18,7 @@ from .costvol import cost_volume, cost_volume_displacements
 from .core import ConfigError, atomic_write_text, code_version
 from .data import RestorationDataset
 from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
-from .jffra import (JFFRA, JFFRAConfig, clean_flows_t_to_prev, initial_flows, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
+from .jffra import (JFFRA, JFFRAConfig, JFFRBlock, clean_flows_t_to_prev, initial_flows, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
                               jffra_param_groups)
 from .flow import get_estimator
 from .layers import evaluation_mode, pair_flows
@@ -445,8 +445,23 @@ def _first_module_inputs(model: JFFRA, clip: torch.Tensor, flows: tuple) -> tupl
     f_prev, f_t, _, flow_prev, _ = seen["args"]
     return f_prev, f_t, flow_prev
 
+def _head_fit(cfg: JFFRAConfig, batch: dict, steps: int, lr: float, seed: int) -> dict:
+    "Fit the flow task on one batch for `steps` Adam steps: the loss and every flow head's gradient norms (last conv, first conv) at the first and last step."
+    torch.manual_seed(seed); model = JFFRA(cfg)
+    heads = [m.flow_head for m in model.modules() if isinstance(m, JFFRBlock) and m.flow_head is not None]
+    opt = torch.optim.Adam(model.parameters(), lr=lr); trace = []
+    for step in range(steps):
+        loss, _ = jffra_flow_pretrain_loss(model, batch)
+        opt.zero_grad(); loss.backward()
+        if step in (0, steps - 1):
+            trace.append({"step": step, "loss": float(loss.detach()), "grad_out": [float(h.out.weight.grad.norm()) for h in heads],
+                          "grad_conv1": [float(h.conv1.weight.grad.norm()) for h in heads]})
+        opt.step()
+    return {"steps": steps, "first": trace[0], "last": trace[-1]}
+
 def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
                     preset: str = "cpu", # the jffra_t5 preset whose knobs (and jffr row) are measured
+                    fit_steps: int = 60, # steps of the flow task fitted on one training batch
                     **changes, # knobs changed from the preset's (for a quick check)
                    ) -> dict: # the initial flow's error against every module's reach, the matches its cost volume finds, the inputs' scales
     "What the jffr row's flow heads can see, on the table's windows and before any training: how much of the initial flow's error lies within each module's cost-volume reach, whether the best match of the first module's cost volume corrects the flow (front-end and per-frame features, degraded and clean frames), and the scale of the cost volume beside the features it is fed with."
@@ -483,8 +498,13 @@ def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
                 cv_std.append(float(cost_volume(f_t, f_warped, cfg.radius).std())); f_std.append(float(f_t.std()))
             matches[f"{features}_{frames}"] = {"epe_initial": before / weight, "epe_best_match": after / weight}
             if features == "front_end" and frames == "lq": scales = {"cost_volume_std": sum(cv_std) / len(cv_std), "feature_std": sum(f_std) / len(f_std)}
+    train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["batch_size"], seed=seed,
+                                   sources=tuple(knobs["sources"].split(",")), synthetic_options={"max_translation": knobs["max_translation"]},
+                                   **t5_degrade_kwargs(knobs))
+    batch = torch.utils.data.default_collate([train_set[i] for i in range(len(train_set))])
+    fit = _head_fit(cfg, batch, fit_steps, knobs["lr"], seed)                           # do gradients reach the heads, and can they fit one batch?
     return {"seed": seed, "preset": preset, "changes": changes, "reach": reach, "spread": spread, "best_match": matches, "scales": scales,
-            **clock.elapsed()}
+            "fit_one_batch": fit, **clock.elapsed()}
 
 def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at which the net is measured (it trains to the last)
                            seed: int = 0, # seeds the training windows, the weights and the batches
@@ -522,7 +542,9 @@ def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at
 FLOW_DIAGNOSIS_PROBES = [                               # the flow task alone on the cpu preset (seed 0), committed under "flow_diagnosis"
     dict(steps=100), dict(steps=300),                   # the preset's jffr row: deblurring with lucky sharp frames
     dict(steps=100, frames="hq"), dict(steps=300, frames="hq"),   # the same row on clean frames (no degradation)
-    dict(steps=300, per_frame_features=True, fusion="attention", radius=4, flow_loss_masked=True)]   # features of each frame alone, twice the reach, visible pixels
+    dict(steps=300, per_frame_features=True, fusion="attention", radius=4, flow_loss_masked=True),   # features of each frame alone, twice the reach, visible pixels
+    dict(steps=300, n_train=256),                       # the preset's row on eight times as many training windows
+    dict(steps=300, per_frame_features=True, fusion="attention", radius=4, flow_loss_masked=True, n_train=256)]
 FLOW_REFERENCES = [dict(steps=(100, 300, 1000)),       # `learned_flow_reference` on the preset's 32 training windows
                    dict(steps=(1000, 3000), n_train=256)]   # and on eight times as many
 
