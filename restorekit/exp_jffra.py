@@ -481,6 +481,8 @@ def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
     spread = {"epe_initial": float(errors.mean()), "median": float(errors.median()),
               "share_beyond": {name: float((chebyshev > r).float().mean()) for name, r in reach.items()},
               "epe_floor": {name: float((errors * (chebyshev > r)).mean()) for name, r in reach.items()}}   # every error within reach corrected exactly
+    torch.manual_seed(seed); untrained = JFFRA(cfg)                         # zero-initialised heads: the flows as the modules pass them on
+    untrained = flow_errors(lambda clip: trace_flows(untrained, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
     matches, scales = {}, {}
     for features in ("front_end", "per_frame"):
         fcfg = cfg if features == "front_end" else JFFRAConfig(**{**vars(cfg), "per_frame_features": True, "fusion": "attention"})
@@ -503,7 +505,7 @@ def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
                                    **t5_degrade_kwargs(knobs))
     batch = torch.utils.data.default_collate([train_set[i] for i in range(len(train_set))])
     fit = _head_fit(cfg, batch, fit_steps, knobs["lr"], seed)                           # do gradients reach the heads, and can they fit one batch?
-    return {"seed": seed, "preset": preset, "changes": changes, "reach": reach, "spread": spread, "best_match": matches, "scales": scales,
+    return {"seed": seed, "preset": preset, "changes": changes, "reach": reach, "spread": spread, "untrained": untrained, "best_match": matches, "scales": scales,
             "fit_one_batch": fit, **clock.elapsed()}
 
 def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at which the net is measured (it trains to the last)
