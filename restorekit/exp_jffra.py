@@ -20,21 +20,21 @@ from .data import RestorationDataset
 from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
 from .jffra import (JFFRA, JFFRAConfig, JFFRBlock, clean_flows_t_to_prev, initial_flows, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
                               jffra_param_groups)
-from .flow import get_estimator
+from .flow import get_estimator, register_estimator
 from .layers import evaluation_mode, pair_flows
-from .pwcflow import PWCLite
+from .pwcflow import LearnedFlow, PWCLite
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
 from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
 __all__ = ['T5_TASKS', 'T5_STUDY_PRESETS', 'FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'LUCKY_CONDITIONS',
-           'LUCKY_PROBES', 'BRACKET_PROBES', 'FLOW_DIAGNOSIS_PROBES', 'FLOW_REFERENCES', 'evaluate_jffra',
-           'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace',
+           'LUCKY_PROBES', 'BRACKET_PROBES', 'LEARNED_T5_FLOW', 'FLOW_DIAGNOSIS_PROBES', 'FLOW_REFERENCES',
+           'evaluate_jffra', 'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace',
            't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows', 'aligned_average', 't5_preset_knobs',
            'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling',
            'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes', 'flow_head_reach',
-           'learned_flow_reference', 'write_flow_diagnosis']
+           'learned_flow_reference', 'learned_initial_flow_probe', 'write_flow_diagnosis']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -508,14 +508,8 @@ def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
     return {"seed": seed, "preset": preset, "changes": changes, "reach": reach, "spread": spread, "untrained": untrained, "best_match": matches, "scales": scales,
             "fit_one_batch": fit, **clock.elapsed()}
 
-def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at which the net is measured (it trains to the last)
-                           seed: int = 0, # seeds the training windows, the weights and the batches
-                           preset: str = "cpu", # the jffra_t5 preset whose training windows and evaluation windows are used
-                           batch_size: int = 8, # frame pairs per step
-                           lr: float = 1e-3, # Adam learning rate, cosine to lr/10
-                           **changes, # knobs changed from the preset's (for a quick check)
-                          ) -> dict: # epe_pwclite at every measured step beside epe_zero and epe_dis, CPU and wall time
-    "A reference for what a learned flow reaches on the table's degraded pairs: a small `PWCLite` trained from scratch on the exact flow of the preset's training windows (visible pixels, every pyramid level), measured on the table's windows."
+def _pwclite_on_t5(steps, seed, preset, batch_size, lr, **changes):
+    "`learned_flow_reference`'s trained net and its record."
     clock = RunClock()
     cfg, knobs = _probe_config("jffr", preset, False, **changes)
     train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_train"], seed=seed,
@@ -539,7 +533,34 @@ def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at
             with evaluation_mode(net), torch.no_grad():
                 out.append({"steps": step + 1, **flow_errors(lambda clip: {"pwclite": net(clip[1:].clamp(0, 1), clip[:-1].clamp(0, 1))}, windows),
                             "cpu_time": clock.elapsed()["cpu_time"]})
-    return {"seed": seed, "preset": preset, "changes": changes, "checkpoints": out, **clock.elapsed()}
+    return net, {"seed": seed, "preset": preset, "changes": changes, "checkpoints": out, **clock.elapsed()}
+
+def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at which the net is measured (it trains to the last)
+                           seed: int = 0, # seeds the training windows, the weights and the batches
+                           preset: str = "cpu", # the jffra_t5 preset whose training windows and evaluation windows are used
+                           batch_size: int = 8, # frame pairs per step
+                           lr: float = 1e-3, # Adam learning rate, cosine to lr/10
+                           **changes, # knobs changed from the preset's (for a quick check)
+                          ) -> dict: # epe_pwclite at every measured step beside epe_zero and epe_dis, CPU and wall time
+    "A reference for what a learned flow reaches on the table's degraded pairs: a small `PWCLite` trained from scratch on the exact flow of the preset's training windows (visible pixels, every pyramid level), measured on the table's windows."
+    return _pwclite_on_t5(tuple(steps), seed, preset, batch_size, lr, **changes)[1]
+
+LEARNED_T5_FLOW = "pwclite_t5"                          # the estimator name `learned_initial_flow_probe` registers its trained net under
+
+def learned_initial_flow_probe(rows: tuple = ("no_flow_refinement", "jffr"), # jffra_t5 rows with a flow
+                               seed: int = 0, # training seed of the rows
+                               preset: str = "cpu", # the jffra_t5 preset
+                               flow_windows: int = 256, # training windows of the flow net (the train split at seed 0)
+                               flow_steps: int = 3000, # its optimizer steps
+                               **changes, # knobs changed from the preset's for the rows (for a quick check)
+                              ) -> dict: # the flow net's record, and every row's `bracket_probe` with it as the initial flow
+    "The rows trained as the table trains them, with a `PWCLite` trained once on the exact flow of `flow_windows` blurred windows as the initial flow in place of the preset's DIS: the role of the paper's pretrained RAFT."
+    clock = RunClock()
+    shared = {k: v for k, v in changes.items() if k in ("crop", "n_eval", "max_translation", "sharp_prob")}   # the windows the rows see
+    net, flow = _pwclite_on_t5((flow_steps,), 0, preset, 8, 1e-3, n_train=flow_windows, **shared)
+    register_estimator(LEARNED_T5_FLOW, lambda: LearnedFlow(net, LEARNED_T5_FLOW), overwrite=True)
+    runs = [bracket_probe(row, seed, preset, initial_flow=LEARNED_T5_FLOW, **changes) for row in rows]
+    return {"seed": seed, "preset": preset, "flow_windows": flow_windows, "flow_steps": flow_steps, "changes": changes, "flow": flow, "rows": runs, **clock.elapsed()}
 
 FLOW_DIAGNOSIS_PROBES = [                               # the flow task alone on the cpu preset (seed 0), committed under "flow_diagnosis"
     dict(steps=100), dict(steps=300),                   # the preset's jffr row: deblurring with lucky sharp frames
@@ -556,6 +577,7 @@ def _reference_key(steps, seed=0, preset="cpu", **changes):
 def write_flow_diagnosis(path, # the study's JSON file (its other parts are kept)
                          probes: list = FLOW_DIAGNOSIS_PROBES, # keyword arguments of `flow_pretrain_probe`, one dict per probe
                          references: list = FLOW_REFERENCES, # keyword arguments of `learned_flow_reference`, one dict per run
+                         learned_initial: dict | None = None, # keyword arguments of `learned_initial_flow_probe`; None: not run
                          seed: int = 0, # seed of `flow_head_reach`
                          preset: str = "cpu", # its preset
                         ) -> dict: # the study as written
@@ -573,4 +595,12 @@ def write_flow_diagnosis(path, # the study's JSON file (its other parts are kept
     done = {_pretrain_key(**_pretrain_kwargs(p)): p for p in held.get("pretrain", [])}
     for kwargs in probes:
         part["pretrain"].append(done.get(_pretrain_key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()}); save()
+    if learned_initial is not None:
+        kept = held.get("learned_initial")
+        wanted = {"rows": ["no_flow_refinement", "jffr"], "seed": 0, "preset": "cpu", "flow_windows": 256, "flow_steps": 3000, "changes": {}}
+        wanted = {**wanted, **{k: (list(v) if k == "rows" else v) for k, v in learned_initial.items() if k in wanted},
+                  "changes": {k: v for k, v in learned_initial.items() if k not in wanted}}
+        same = kept is not None and {**{k: kept[k] for k in wanted if k != "rows"}, "rows": [r["row"] for r in kept["rows"]]} == wanted
+        part["learned_initial"] = kept if same else {**learned_initial_flow_probe(**learned_initial), "code_version": code_version()}
+        save()
     return {**study, "flow_diagnosis": part}
