@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,24 +14,27 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .costvol import cost_volume, cost_volume_displacements
 from .core import ConfigError, atomic_write_text, code_version
 from .data import RestorationDataset
 from .evaluation import EvalSet, RunClock, flow_errors, table_eval_seed
-from .jffra import (JFFRA, JFFRAConfig, clean_flows_t_to_prev, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
+from .jffra import (JFFRA, JFFRAConfig, JFFRBlock, clean_flows_t_to_prev, initial_flows, jffra_batch_loss, jffra_flow_inputs, jffra_flow_pretrain_loss,
                               jffra_param_groups)
-from .flow import get_estimator
+from .flow import get_estimator, register_estimator
 from .layers import evaluation_mode, pair_flows
+from .pwcflow import LearnedFlow, PWCLite
 from .metrics import epe, non_occlusion_weight, psnr, ssim, warping_error
 from .train import TrainConfig, train
 from .warp import flow_to_color, outside_mask, resize_flow, warp
 
 # %% auto #0
 __all__ = ['T5_TASKS', 'T5_STUDY_PRESETS', 'FLOW_HEAD_KNOBS', 'PRETRAIN_PROBES', 'BRACKET_CONDITIONS', 'LUCKY_CONDITIONS',
-           'LUCKY_PROBES', 'BRACKET_PROBES', 'evaluate_jffra', 'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe',
-           'trace_flows', 'show_flow_trace', 't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows',
-           'aligned_average', 't5_preset_knobs', 'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes',
-           'visible_in_both', 'occlusion_ceiling', 'write_occlusion_ceiling', 'write_bracket_conditions',
-           'write_bracket_probes']
+           'LUCKY_PROBES', 'BRACKET_PROBES', 'LEARNED_T5_FLOW', 'FLOW_DIAGNOSIS_PROBES', 'FLOW_REFERENCES',
+           'evaluate_jffra', 'pretrain_jffra_flow', 'train_jffra', 'flow_trace_epe', 'trace_flows', 'show_flow_trace',
+           't5_degrade_kwargs', 't5_scored_frames', 't5_eval_windows', 'aligned_average', 't5_preset_knobs',
+           'bracket_probe', 'flow_pretrain_probe', 'write_pretrain_probes', 'visible_in_both', 'occlusion_ceiling',
+           'write_occlusion_ceiling', 'write_bracket_conditions', 'write_bracket_probes', 'flow_head_reach',
+           'learned_flow_reference', 'learned_initial_flow_probe', 'write_flow_diagnosis']
 
 # %% ../nbs/23_exp_jffra.ipynb #61f77011
 def evaluate_jffra(model: nn.Module, # a JFFRA
@@ -234,24 +238,41 @@ def bracket_probe(row: str, # a jffra_t5 row: its registry overrides are applied
             "psnr_input": sum(on_scored(w["lq"].clamp(0, 1), w) for w in windows) / len(windows), **flows,
             "loss_first": result.losses[0], "loss_last": result.losses[-1], **clock.elapsed()}
 
+def _clean_window(item: dict) -> dict:
+    "The window with its clean frames in place of the degraded ones."
+    return {**item, "lq": item["hq"].clone()}
+
 def flow_pretrain_probe(steps: int, # steps of the flow task (`pretrain_jffra_flow`)
                         seed: int = 0, # training seed
                         preset: str = "cpu", # the jffra_t5 preset whose knobs (and jffr row) are the starting point
+                        frames: str = "lq", # "lq": the preset's degraded frames; "hq": train and measure on the clean frames (the initial flow estimated on them too)
+                        per_frame_features: bool = False, # JFFRAConfig.per_frame_features (needs fusion="attention")
                         **changes, # knobs changed from the preset's, e.g. lr=5e-3, flow_lr_factor=2.0, flow_loss_masked=True
                        ) -> dict: # the changes, the flow task's first and last loss, epe_* of the pre-trained flows on the table's windows, CPU and wall time
     "Pre-train the jffr row's flow path on the flow task alone, and measure its flows on jffra_t5's evaluation windows (before any restoration training)."
+    if frames not in ("lq", "hq"): raise ConfigError(f"frames: expected 'lq' (degraded) or 'hq' (clean), got {frames!r}")
     clock = RunClock()
-    cfg, knobs = _probe_config("jffr", preset, False, **changes)
+    cfg, knobs = _probe_config("jffr", preset, per_frame_features, **changes)
     train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_train"], seed=seed,
                                    sources=tuple(knobs["sources"].split(",")), synthetic_options={"max_translation": knobs["max_translation"]},
                                    **t5_degrade_kwargs(knobs))
+    pick = _clean_window if frames == "hq" else (lambda item: item)
     torch.manual_seed(seed)
     model = JFFRA(cfg)
-    result = pretrain_jffra_flow(model, [train_set[i] for i in range(len(train_set))], steps, knobs["batch_size"], knobs["lr"], seed)
-    windows = t5_eval_windows(knobs)
+    result = pretrain_jffra_flow(model, [pick(train_set[i]) for i in range(len(train_set))], steps, knobs["batch_size"], knobs["lr"], seed)
+    windows = [pick(w) for w in t5_eval_windows(knobs)]
     flows = flow_errors(lambda clip: trace_flows(model, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
-    return {"steps": steps, "seed": seed, "preset": preset, "changes": changes, "loss_first": result.losses[0], "loss_last": result.losses[-1],
-            **flows, **clock.elapsed()}
+    return {"steps": steps, "seed": seed, "preset": preset, "frames": frames, "per_frame_features": per_frame_features, "changes": changes,
+            "loss_first": result.losses[0], "loss_last": result.losses[-1], **flows, **clock.elapsed()}
+
+def _pretrain_key(steps, seed=0, preset="cpu", frames="lq", per_frame_features=False, **changes):
+    "The resume key of a `flow_pretrain_probe` (its defaults spelled out, so a stored probe and its request match)."
+    return json.dumps([steps, seed, preset, changes] + ([frames, per_frame_features] if (frames, per_frame_features) != ("lq", False) else []), sort_keys=True)
+
+def _pretrain_kwargs(probe: dict) -> dict:
+    "The `flow_pretrain_probe` arguments a stored probe was run with."
+    return {"steps": probe["steps"], "seed": probe["seed"], "preset": probe["preset"], "frames": probe.get("frames", "lq"),
+            "per_frame_features": probe.get("per_frame_features", False), **probe["changes"]}
 
 def write_pretrain_probes(path, # the study's JSON file (its other parts are kept)
                           probes: list, # keyword arguments of `flow_pretrain_probe`, one dict per probe
@@ -259,11 +280,10 @@ def write_pretrain_probes(path, # the study's JSON file (its other parts are kep
     "Run `flow_pretrain_probe` for every entry of `probes` that `path` does not hold yet (key \"pretrain\"), rewriting `path` after each."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
-    key = lambda steps, seed=0, preset="cpu", **changes: json.dumps([steps, seed, preset, changes], sort_keys=True)
-    done = {key(p["steps"], p["seed"], p["preset"], **p["changes"]): p for p in study.get("pretrain", [])}
+    done = {_pretrain_key(**_pretrain_kwargs(p)): p for p in study.get("pretrain", [])}
     study["pretrain"] = []
     for kwargs in probes:
-        study["pretrain"].append(done.get(key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()})
+        study["pretrain"].append(done.get(_pretrain_key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()})
         atomic_write_text(path, json.dumps(study, indent=1, sort_keys=True) + "\n")
     return study
 
@@ -404,3 +424,183 @@ BRACKET_PROBES = [dict(probe, preset="cpu_denoise") for probe in [   # the study
     dict(row="jffr", fusion="aligned_average", noise_sigma=25.0),                        # the preset's flow head on frames a third as noisy
     dict(row="jffr", flow_pretrain_steps=100),                                             # the preset's jffr row after 100 steps of the flow task alone
     dict(row="no_neighbours", crop=64, max_translation=4.0, noise_sigma=75.0 / 3 ** 0.5)]]  # the perfect-fusion ceiling where the brackets are widest
+
+# %% ../nbs/23_exp_jffra.ipynb #b83d52f1
+def _unit_features(f: torch.Tensor) -> torch.Tensor:
+    "Each pixel's feature vector scaled to norm √C, so that `cost_volume` (which divides by C) gives cosines."
+    return f * f.shape[1] ** 0.5 / (f.norm(dim=1, keepdim=True) + 1e-6)
+
+def _module_reach(cfg: JFFRAConfig) -> dict:
+    "Every JFFR module's cost-volume reach in frame pixels: radius × 2^level (encoder k and decoder k work at level k)."
+    names = [f"encoder {k}" for k in range(cfg.levels)] + [f"decoder {k}" for k in reversed(range(cfg.levels - 1))]
+    return {name: cfg.radius * 2 ** int(name.split()[1]) for name in names}
+
+def _first_module_inputs(model: JFFRA, clip: torch.Tensor, flows: tuple) -> tuple:
+    "What the first JFFR module receives on one clip `(T, 3, H, W)` with the given initial flows: (f_prev, f_t, flow_prev)."
+    seen = {}
+    hook = model.encoder[0].register_forward_pre_hook(lambda module, args: seen.setdefault("args", args))
+    try:
+        with evaluation_mode(model), torch.no_grad(): model(clip[None], flows_t_to_prev=flows[0], flows_t_to_next=flows[1])
+    finally: hook.remove()
+    f_prev, f_t, _, flow_prev, _ = seen["args"]
+    return f_prev, f_t, flow_prev
+
+def _head_fit(cfg: JFFRAConfig, batch: dict, steps: int, lr: float, seed: int) -> dict:
+    "Fit the flow task on one batch for `steps` Adam steps: the loss and every flow head's gradient norms (last conv, first conv) at the first and last step."
+    torch.manual_seed(seed); model = JFFRA(cfg)
+    heads = [m.flow_head for m in model.modules() if isinstance(m, JFFRBlock) and m.flow_head is not None]
+    opt = torch.optim.Adam(model.parameters(), lr=lr); trace = []
+    for step in range(steps):
+        loss, _ = jffra_flow_pretrain_loss(model, batch)
+        opt.zero_grad(); loss.backward()
+        if step in (0, steps - 1):
+            trace.append({"step": step, "loss": float(loss.detach()), "grad_out": [float(h.out.weight.grad.norm()) for h in heads],
+                          "grad_conv1": [float(h.conv1.weight.grad.norm()) for h in heads]})
+        opt.step()
+    return {"steps": steps, "first": trace[0], "last": trace[-1]}
+
+def flow_head_reach(seed: int = 0, # seeds the untrained models' weights
+                    preset: str = "cpu", # the jffra_t5 preset whose knobs (and jffr row) are measured
+                    fit_steps: int = 60, # steps of the flow task fitted on one training batch
+                    **changes, # knobs changed from the preset's (for a quick check)
+                   ) -> dict: # the initial flow's error against every module's reach, the matches its cost volume finds, the inputs' scales
+    "What the jffr row's flow heads can see, on the table's windows and before any training: how much of the initial flow's error lies within each module's cost-volume reach, whether the best match of the first module's cost volume corrects the flow (front-end and per-frame features, degraded and clean frames), and the scale of the cost volume beside the features it is fed with."
+    clock = RunClock()
+    cfg, knobs = _probe_config("jffr", preset, False, **changes)
+    windows = t5_eval_windows(knobs)
+    estimator = get_estimator(cfg.flow_source)
+    reach = _module_reach(cfg)
+    errors, chebyshev, initial = [], [], []
+    for w in windows:                                                      # every consecutive pair t -> t-1 of every window, as flow_errors pools them
+        flows = initial_flows(w["lq"][None].clamp(0, 1), estimator)
+        initial.append(flows)
+        visible = (w["occ_bwd"] == 0)[:, 0]
+        miss = flows[0][0, 1:] - w["flow_bwd"].float()
+        errors.append(miss.norm(dim=1)[visible]); chebyshev.append(miss.abs().amax(1)[visible])
+    errors, chebyshev = torch.cat(errors), torch.cat(chebyshev)
+    spread = {"epe_initial": float(errors.mean()), "median": float(errors.median()),
+              "share_beyond": {name: float((chebyshev > r).float().mean()) for name, r in reach.items()},
+              "epe_floor": {name: float((errors * (chebyshev > r)).mean()) for name, r in reach.items()}}   # every error within reach corrected exactly
+    torch.manual_seed(seed); untrained = JFFRA(cfg)                         # zero-initialised heads: the flows as the modules pass them on
+    untrained = flow_errors(lambda clip: trace_flows(untrained, clip), EvalSet(windows, table_eval_seed("jffra_t5")))
+    matches, scales = {}, {}
+    for features in ("front_end", "per_frame"):
+        fcfg = cfg if features == "front_end" else JFFRAConfig(**{**vars(cfg), "per_frame_features": True, "fusion": "attention"})
+        torch.manual_seed(seed); model = JFFRA(fcfg)
+        for frames in ("lq", "hq"):
+            before, after, weight, cv_std, f_std = 0.0, 0.0, 0.0, [], []
+            for w, flows in zip(windows, initial):
+                f_prev, f_t, flow_prev = _first_module_inputs(model, w[frames].clamp(0, 1), flows)
+                f_warped = warp(f_prev, flow_prev)
+                cv = cost_volume(_unit_features(f_t), _unit_features(f_warped), cfg.radius)
+                shift = cost_volume_displacements(cfg.radius).to(cv.dtype)[cv.argmax(1)].permute(0, 3, 1, 2)   # winner-take-all displacement
+                truth, visible = w["flow_bwd"].float(), 1 - w["occ_bwd"].float()          # pooled over the visible pixels, as flow_errors pools
+                before += float(((flow_prev[1:] - truth).norm(dim=1, keepdim=True) * visible).sum())
+                after += float(((flow_prev + shift)[1:] - truth).norm(dim=1, keepdim=True).mul(visible).sum()); weight += float(visible.sum())
+                cv_std.append(float(cost_volume(f_t, f_warped, cfg.radius).std())); f_std.append(float(f_t.std()))
+            matches[f"{features}_{frames}"] = {"epe_initial": before / weight, "epe_best_match": after / weight}
+            if features == "front_end" and frames == "lq": scales = {"cost_volume_std": sum(cv_std) / len(cv_std), "feature_std": sum(f_std) / len(f_std)}
+    train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["batch_size"], seed=seed,
+                                   sources=tuple(knobs["sources"].split(",")), synthetic_options={"max_translation": knobs["max_translation"]},
+                                   **t5_degrade_kwargs(knobs))
+    batch = torch.utils.data.default_collate([train_set[i] for i in range(len(train_set))])
+    fit = _head_fit(cfg, batch, fit_steps, knobs["lr"], seed)                           # do gradients reach the heads, and can they fit one batch?
+    return {"seed": seed, "preset": preset, "changes": changes, "reach": reach, "spread": spread, "untrained": untrained, "best_match": matches, "scales": scales,
+            "fit_one_batch": fit, **clock.elapsed()}
+
+def _pwclite_on_t5(steps, seed, preset, batch_size, lr, **changes):
+    "`learned_flow_reference`'s trained net and its record."
+    clock = RunClock()
+    cfg, knobs = _probe_config("jffr", preset, False, **changes)
+    train_set = RestorationDataset(cfg.task, "train", n_frames=knobs["n_frames"], crop=knobs["crop"], length=knobs["n_train"], seed=seed,
+                                   sources=tuple(knobs["sources"].split(",")), synthetic_options={"max_translation": knobs["max_translation"]},
+                                   **t5_degrade_kwargs(knobs))
+    items = [train_set[i] for i in range(len(train_set))]
+    ref = torch.cat([it["lq"][1:] for it in items]).clamp(0, 1); other = torch.cat([it["lq"][:-1] for it in items]).clamp(0, 1)
+    truth = torch.cat([it["flow_bwd"] for it in items]).float(); visible = 1 - torch.cat([it["occ_bwd"] for it in items]).float()
+    windows = EvalSet(t5_eval_windows(knobs), table_eval_seed("jffra_t5"))
+    torch.manual_seed(seed)
+    net = PWCLite(levels=3, channels=(16, 24, 32), radius=3, width=16, hidden=(32, 24, 16), context=False)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed); total = max(steps); out = []
+    for step in range(total):
+        for group in opt.param_groups: group["lr"] = lr / 10 + (lr - lr / 10) * 0.5 * (1 + math.cos(math.pi * step / total))
+        pick = torch.randint(len(ref), (min(batch_size, len(ref)),), generator=g)
+        distance = lambda f: (((f - truth[pick]).square().sum(1, keepdim=True) + 1e-4).sqrt() * visible[pick]).mean()
+        loss = sum(distance(f) for f in net(ref[pick], other[pick], all_levels=True))
+        opt.zero_grad(); loss.backward(); opt.step()
+        if step + 1 in steps:
+            with evaluation_mode(net), torch.no_grad():
+                out.append({"steps": step + 1, **flow_errors(lambda clip: {"pwclite": net(clip[1:].clamp(0, 1), clip[:-1].clamp(0, 1))}, windows),
+                            "cpu_time": clock.elapsed()["cpu_time"]})
+    return net, {"seed": seed, "preset": preset, "changes": changes, "checkpoints": out, **clock.elapsed()}
+
+def learned_flow_reference(steps: tuple = (100, 300, 1000), # optimizer steps at which the net is measured (it trains to the last)
+                           seed: int = 0, # seeds the training windows, the weights and the batches
+                           preset: str = "cpu", # the jffra_t5 preset whose training windows and evaluation windows are used
+                           batch_size: int = 8, # frame pairs per step
+                           lr: float = 1e-3, # Adam learning rate, cosine to lr/10
+                           **changes, # knobs changed from the preset's (for a quick check)
+                          ) -> dict: # epe_pwclite at every measured step beside epe_zero and epe_dis, CPU and wall time
+    "A reference for what a learned flow reaches on the table's degraded pairs: a small `PWCLite` trained from scratch on the exact flow of the preset's training windows (visible pixels, every pyramid level), measured on the table's windows."
+    return _pwclite_on_t5(tuple(steps), seed, preset, batch_size, lr, **changes)[1]
+
+LEARNED_T5_FLOW = "pwclite_t5"                          # the estimator name `learned_initial_flow_probe` registers its trained net under
+
+def learned_initial_flow_probe(rows: tuple = ("no_flow_refinement", "jffr"), # jffra_t5 rows with a flow
+                               seed: int = 0, # training seed of the rows
+                               preset: str = "cpu", # the jffra_t5 preset
+                               flow_windows: int = 256, # training windows of the flow net (the train split at seed 0)
+                               flow_steps: int = 3000, # its optimizer steps
+                               **changes, # knobs changed from the preset's for the rows (for a quick check)
+                              ) -> dict: # the flow net's record, and every row's `bracket_probe` with it as the initial flow
+    "The rows trained as the table trains them, with a `PWCLite` trained once on the exact flow of `flow_windows` blurred windows as the initial flow in place of the preset's DIS: the role of the paper's pretrained RAFT."
+    clock = RunClock()
+    shared = {k: v for k, v in changes.items() if k in ("crop", "n_eval", "max_translation", "sharp_prob")}   # the windows the rows see
+    net, flow = _pwclite_on_t5((flow_steps,), 0, preset, 8, 1e-3, n_train=flow_windows, **shared)
+    register_estimator(LEARNED_T5_FLOW, lambda: LearnedFlow(net, LEARNED_T5_FLOW), overwrite=True)
+    runs = [bracket_probe(row, seed, preset, initial_flow=LEARNED_T5_FLOW, **changes) for row in rows]
+    return {"seed": seed, "preset": preset, "flow_windows": flow_windows, "flow_steps": flow_steps, "changes": changes, "flow": flow, "rows": runs, **clock.elapsed()}
+
+FLOW_DIAGNOSIS_PROBES = [                               # the flow task alone on the cpu preset (seed 0), committed under "flow_diagnosis"
+    dict(steps=100), dict(steps=300),                   # the preset's jffr row: deblurring with lucky sharp frames
+    dict(steps=100, frames="hq"), dict(steps=300, frames="hq"),   # the same row on clean frames (no degradation)
+    dict(steps=300, per_frame_features=True, fusion="attention", radius=4, flow_loss_masked=True),   # features of each frame alone, twice the reach, visible pixels
+    dict(steps=300, n_train=256),                       # the preset's row on eight times as many training windows
+    dict(steps=300, per_frame_features=True, fusion="attention", radius=4, flow_loss_masked=True, n_train=256)]
+FLOW_REFERENCES = [dict(steps=(100, 300, 1000)),       # `learned_flow_reference` on the preset's 32 training windows
+                   dict(steps=(1000, 3000), n_train=256)]   # and on eight times as many
+
+def _reference_key(steps, seed=0, preset="cpu", **changes):
+    return json.dumps([list(steps), seed, preset, changes], sort_keys=True)
+
+def write_flow_diagnosis(path, # the study's JSON file (its other parts are kept)
+                         probes: list = FLOW_DIAGNOSIS_PROBES, # keyword arguments of `flow_pretrain_probe`, one dict per probe
+                         references: list = FLOW_REFERENCES, # keyword arguments of `learned_flow_reference`, one dict per run
+                         learned_initial: dict | None = None, # keyword arguments of `learned_initial_flow_probe`; None: not run
+                         seed: int = 0, # seed of `flow_head_reach`
+                         preset: str = "cpu", # its preset
+                        ) -> dict: # the study as written
+    "Under the key \"flow_diagnosis\": `flow_head_reach`, a `learned_flow_reference` for every entry of `references` and a `flow_pretrain_probe` for every entry of `probes`, each run only if `path` does not hold it yet, rewriting `path` after each."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    study = json.loads(path.read_text()) if path.exists() else {"table": "jffra_t5", "probes": []}
+    held = study.get("flow_diagnosis", {})
+    reach = held.get("reach")
+    part = {"reach": reach if reach is not None and (reach["seed"], reach["preset"]) == (seed, preset) else None, "reference": [], "pretrain": []}
+    save = lambda: atomic_write_text(path, json.dumps({**study, "flow_diagnosis": part}, indent=1, sort_keys=True) + "\n")
+    if part["reach"] is None: part["reach"] = {**flow_head_reach(seed, preset), "code_version": code_version()}; save()
+    done = {_reference_key([c["steps"] for c in r["checkpoints"]], r["seed"], r["preset"], **r["changes"]): r for r in held.get("reference", [])}
+    for kwargs in references:
+        part["reference"].append(done.get(_reference_key(**kwargs)) or {**learned_flow_reference(**kwargs), "code_version": code_version()}); save()
+    done = {_pretrain_key(**_pretrain_kwargs(p)): p for p in held.get("pretrain", [])}
+    for kwargs in probes:
+        part["pretrain"].append(done.get(_pretrain_key(**kwargs)) or {**flow_pretrain_probe(**kwargs), "code_version": code_version()}); save()
+    if learned_initial is not None:
+        kept = held.get("learned_initial")
+        wanted = {"rows": ["no_flow_refinement", "jffr"], "seed": 0, "preset": "cpu", "flow_windows": 256, "flow_steps": 3000, "changes": {}}
+        wanted = {**wanted, **{k: (list(v) if k == "rows" else v) for k, v in learned_initial.items() if k in wanted},
+                  "changes": {k: v for k, v in learned_initial.items() if k not in wanted}}
+        same = kept is not None and {**{k: kept[k] for k in wanted if k != "rows"}, "rows": [r["row"] for r in kept["rows"]]} == wanted
+        part["learned_initial"] = kept if same else {**learned_initial_flow_probe(**learned_initial), "code_version": code_version()}
+        save()
+    return {**study, "flow_diagnosis": part}
