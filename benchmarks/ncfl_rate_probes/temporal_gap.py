@@ -74,15 +74,15 @@ READOUT_SOURCES = {"frame": lambda inp, feat: inp[:3],                      # th
                    "temporal_input": lambda inp, feat: inp[3:],             # c̃_t: what step t receives from the past
                    "state": lambda inp, feat: feat,                         # c_t: what step t passes on
                    "state_and_frame": lambda inp, feat: torch.cat([feat, inp[:3]])}
-def readout_psnr(n_fit=32):
-    "PSNR per frame index of a least-squares 1x1 read-out (affine, fit per frame index on n_fit training windows) of the clean frame."
+def readout_psnr(n_fit=32, size=1):
+    "PSNR per frame index of a least-squares affine read-out of the clean frame from size x size neighbourhoods (fit per frame index on n_fit training windows)."
     def pixels(items):
         out = {name: [[] for _ in range(n_frames)] for name in READOUT_SOURCES}
         for item in items:
             for t, (inp, feat) in enumerate(unet_io(item["lq"])):
                 for name, pick in READOUT_SOURCES.items():
-                    x = pick(inp, feat).double()
-                    out[name][t].append(torch.cat([x, torch.ones_like(x[:1])]).flatten(1).T)   # (H·W, k+1)
+                    x = torch.nn.functional.unfold(pick(inp, feat).double()[None], size, padding=size // 2)[0]   # (k·size², H·W)
+                    out[name][t].append(torch.cat([x, torch.ones_like(x[:1])]).T)
         return out
     n_fit = min(n_fit, len(train_set))
     fit, held = pixels(train_set[i] for i in range(n_fit)), pixels(eval_set)
@@ -98,7 +98,7 @@ def readout_psnr(n_fit=32):
             by_frame.append(float(torch.stack(scores).mean()))
         result[name] = by_frame
     return result
-with torch.no_grad(): readout = readout_psnr()
+with torch.no_grad(): readout = {f"{k}x{k}": readout_psnr(size=k) for k in (1, 3)}   # 3x3: the image head's own footprint
 def model_flows(clip):
     if not model.cfg.temporal_features: return {}
     flows = {"initial": model.estimate_flows(clip[None])[0][0]}
