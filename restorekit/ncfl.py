@@ -28,7 +28,7 @@ __all__ = ['NCFL_TASKS', 'STATE_IMAGE_KINDS', 'NCFLConfig', 'MVRefinement', 'Fea
 
 # %% ../nbs/52_ncfl.ipynb #1550baa9
 NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns (real_compressed: the carphone QP50/QP10 pair)
-STATE_IMAGE_KINDS = ("none", "input", "gated") # what the recurrence carries besides c_t (see `NCFLConfig.state_image`)
+STATE_IMAGE_KINDS = ("none", "input", "gated", "average") # what the recurrence carries besides c_t (see `NCFLConfig.state_image`)
 
 @dataclass
 class NCFLConfig(ModelConfig):
@@ -41,7 +41,7 @@ class NCFLConfig(ModelConfig):
     task: str = "awgn" # Table 7 column the model is trained for; picks the data, the network is the same
     temporal_features: bool = True # control: False feeds the U-Net zeros in place of the refined temporal features (no flow, no rate)
     bidirectional: bool = False # Table 8: add a backward recurrence whose features also enter the restoration U-Net
-    state_image: str = "none" # not in the paper: "none" carries c_t only (§4.4); "input" also carries the restored frame ỹ_t (warped and compressed with c_t); "gated" as "input", and ỹ_t = g·(carried frame) + (1−g)·(x_t + r_t)
+    state_image: str = "none" # not in the paper: "none" carries c_t only (§4.4); "input" also carries the restored frame ỹ_t (warped and compressed with c_t); "gated" as "input", and ỹ_t = g·(carried frame) + (1−g)·(x_t + r_t); "average" carries s_t = g·(carried frame) + (1−g)·x_t, a running average of the noisy frames
     flow_source: str = "pyramid" # "pyramid": PyramidFlowNet (SPyNet-style, trained here) in the graph; or a classical estimator outside it
     in_channels: int = 3 # image channels
     channels: int = 32 # width C of the temporal features c_t (and of the U-Net's first level)
@@ -193,7 +193,7 @@ class NCFL(nn.Module):
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
         self.forward_refinement = _Refinement(cfg)
         self.unet = RestorationUNet(cfg.in_channels + cfg.state_channels + (c if cfg.bidirectional else 0), c,
-                                    cfg.in_channels + (cfg.state_image == "gated"))   # + the gate's logit
+                                    cfg.in_channels + (cfg.state_image in ("gated", "average")))   # + the gate's logit
         self.backward_refinement = _Refinement(cfg) if cfg.bidirectional else None
         self.backward_unet = RestorationUNet(cfg.in_channels + c, c, 0) if cfg.bidirectional else None
         comp = self.forward_refinement.compression
@@ -222,11 +222,11 @@ class NCFL(nn.Module):
             features[i], head = unet(torch.cat(inputs, 1))
             state, prev = features[i], i
             if head is not None:
-                outputs[i] = frame + head[:, :c]
-                if self.cfg.state_image == "gated" and has_past:        # convex update: ỹ_t = g·ỹ_carried + (1−g)·(x_t + r_t)
-                    gate = torch.sigmoid(head[:, c:])
-                    outputs[i] = gate * refined[:, -c:] + (1 - gate) * outputs[i]
-                if self.cfg.state_image != "none": state = torch.cat([features[i], outputs[i]], 1)
+                outputs[i], mode = frame + head[:, :c], self.cfg.state_image
+                gate, carried = (torch.sigmoid(head[:, c:]), refined[:, -c:]) if mode in ("gated", "average") and has_past else (None, None)
+                if mode == "gated" and has_past: outputs[i] = gate * carried + (1 - gate) * outputs[i]    # ỹ_t = g·ỹ_carried + (1−g)·(x_t + r_t)
+                if mode in ("input", "gated"): state = torch.cat([features[i], outputs[i]], 1)
+                if mode == "average": state = torch.cat([features[i], gate * carried + (1 - gate) * frame if has_past else frame], 1)
             if keep: details[i] = info
         return features, outputs, bits, details
 
