@@ -28,7 +28,7 @@ __all__ = ['NCFL_TASKS', 'STATE_IMAGE_KINDS', 'NCFLConfig', 'MVRefinement', 'Fea
 
 # %% ../nbs/52_ncfl.ipynb #1550baa9
 NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns (real_compressed: the carphone QP50/QP10 pair)
-STATE_IMAGE_KINDS = ("none", "input", "gated", "average") # what the recurrence carries besides c_t (see `NCFLConfig.state_image`)
+STATE_IMAGE_KINDS = ("none", "input", "gated", "average", "mean") # what the recurrence carries besides c_t (see `NCFLConfig.state_image`)
 
 @dataclass
 class NCFLConfig(ModelConfig):
@@ -41,7 +41,7 @@ class NCFLConfig(ModelConfig):
     task: str = "awgn" # Table 7 column the model is trained for; picks the data, the network is the same
     temporal_features: bool = True # control: False feeds the U-Net zeros in place of the refined temporal features (no flow, no rate)
     bidirectional: bool = False # Table 8: add a backward recurrence whose features also enter the restoration U-Net
-    state_image: str = "none" # not in the paper: "none" carries c_t only (§4.4); "input" also carries the restored frame ỹ_t (warped and compressed with c_t); "gated" as "input", and ỹ_t = g·(carried frame) + (1−g)·(x_t + r_t); "average" carries s_t = g·(carried frame) + (1−g)·x_t, a running average of the noisy frames
+    state_image: str = "none" # not in the paper: "none" carries c_t only (§4.4); "input" also carries the restored frame ỹ_t (warped and compressed with c_t); "gated" as "input", and ỹ_t = g·(carried frame) + (1−g)·(x_t + r_t); "average" carries s_t = g·(carried frame) + (1−g)·x_t, a running average of the noisy frames; "mean" carries their running mean and its count n_t: s_t = (g·ñ·s̃ + x_t)/(g·ñ + 1)
     flow_source: str = "pyramid" # "pyramid": PyramidFlowNet (SPyNet-style, trained here) in the graph; or a classical estimator outside it
     in_channels: int = 3 # image channels
     channels: int = 32 # width C of the temporal features c_t (and of the U-Net's first level)
@@ -85,7 +85,7 @@ class NCFLConfig(ModelConfig):
     @property
     def state_channels(self) -> int:
         "Channels of the recurrent state: C, plus the image channels when it carries the restored frame."
-        return self.channels + (self.in_channels if self.state_image != "none" else 0)
+        return self.channels + (self.in_channels if self.state_image != "none" else 0) + (self.state_image == "mean")   # + the count n_t
 
 
 # %% ../nbs/52_ncfl.ipynb #0d4c328c
@@ -193,7 +193,8 @@ class NCFL(nn.Module):
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
         self.forward_refinement = _Refinement(cfg)
         self.unet = RestorationUNet(cfg.in_channels + cfg.state_channels + (c if cfg.bidirectional else 0), c,
-                                    cfg.in_channels + (cfg.state_image in ("gated", "average")))   # + the gate's logit
+                                    cfg.in_channels + (cfg.state_image in ("gated", "average", "mean")))   # + the gate's logit
+        if cfg.state_image == "mean": nn.init.constant_(self.unet.head.bias[cfg.in_channels:], 2.0)   # g ≈ 0.88: start near a plain running mean
         self.backward_refinement = _Refinement(cfg) if cfg.bidirectional else None
         self.backward_unet = RestorationUNet(cfg.in_channels + c, c, 0) if cfg.bidirectional else None
         comp = self.forward_refinement.compression
@@ -215,6 +216,8 @@ class NCFL(nn.Module):
             has_past = state is not None and self.cfg.temporal_features
             if not has_past:
                 refined, frame_bits, info = clip.new_zeros(b, self.cfg.state_channels, h, w), None, None
+                if self.cfg.state_image == "mean":                      # no past: the mean of zero frames, stood in for by x_t
+                    refined = torch.cat([refined[:, :self.cfg.channels], frame, refined[:, -1:]], 1)
             else:
                 refined, frame_bits, info = refinement(state, flows[:, min(i, prev)], frame, keep)
                 bits = bits + frame_bits
@@ -227,6 +230,9 @@ class NCFL(nn.Module):
                 if mode == "gated" and has_past: outputs[i] = gate * carried + (1 - gate) * outputs[i]    # ỹ_t = g·ỹ_carried + (1−g)·(x_t + r_t)
                 if mode in ("input", "gated"): state = torch.cat([features[i], outputs[i]], 1)
                 if mode == "average": state = torch.cat([features[i], gate * carried + (1 - gate) * frame if has_past else frame], 1)
+                if mode == "mean":                                      # n = g·ñ: the carried count, discounted where it does not fit
+                    mean, count = refined[:, -c - 1:-1], torch.sigmoid(head[:, c:]) * refined[:, -1:].clamp(min=0)
+                    state = torch.cat([features[i], (count * mean + frame) / (count + 1), count + 1], 1)
             if keep: details[i] = info
         return features, outputs, bits, details
 
