@@ -65,7 +65,7 @@ with torch.no_grad():
 def unet_io(clip):
     "Per frame of one clip `(T, C, H, W)`: (the U-Net's input x_t ⊕ c̃_t, the features c_t it emits), from a forward hook."
     captured = []
-    hook = model.unet.register_forward_hook(lambda module, args, out: captured.append((args[0][0], out[0][0])))
+    hook = model.unet.register_forward_hook(lambda module, args, out: captured.append((args[0][0], out[0][0], out[1][0])))
     try: model(clip[None])
     finally: hook.remove()
     return captured
@@ -79,7 +79,7 @@ def readout_psnr(n_fit=32, size=1):
     def pixels(items):
         out = {name: [[] for _ in range(n_frames)] for name in READOUT_SOURCES}
         for item in items:
-            for t, (inp, feat) in enumerate(unet_io(item["lq"])):
+            for t, (inp, feat, _) in enumerate(unet_io(item["lq"])):
                 for name, pick in READOUT_SOURCES.items():
                     x = torch.nn.functional.unfold(pick(inp, feat).double()[None], size, padding=size // 2)[0]   # (k·size², H·W)
                     out[name][t].append(torch.cat([x, torch.ones_like(x[:1])]).T)
@@ -99,6 +99,15 @@ def readout_psnr(n_fit=32, size=1):
         result[name] = by_frame
     return result
 with torch.no_grad(): readout = {f"{k}x{k}": readout_psnr(size=k) for k in (1, 3)}   # 3x3: the image head's own footprint
+def gate_by_frame():
+    "Mean gate g_t per frame index over the held-out windows (state_image gated, average, mean), and the carried count ñ_t (mean)."
+    gates, counts = [[] for _ in range(n_frames)], [[] for _ in range(n_frames)]
+    for item in eval_set:
+        for t, (inp, _, head) in enumerate(unet_io(item["lq"])):
+            gates[t].append(torch.sigmoid(head[3:]).mean()); counts[t].append(inp[-1].mean())
+    return {"gate": [float(torch.stack(g).mean()) for g in gates[1:]],
+            **({"carried_count": [float(torch.stack(n).mean()) for n in counts[1:]]} if model.cfg.state_image == "mean" else {})}
+with torch.no_grad(): gates = gate_by_frame() if model.cfg.state_image in ("gated", "average", "mean") else {}
 def model_flows(clip):
     if not model.cfg.temporal_features: return {}
     flows = {"initial": model.estimate_flows(clip[None])[0][0]}
@@ -111,7 +120,7 @@ tag = f"{row}-seed{seed}-" + "-".join(f"{k}{json.dumps(v, sort_keys=True, separa
 result = dict(row=row, seed=seed, condition=cond, code_version=code_version(), train_cpu_s=train_cpu_s, eval_cpu_s=eval_cpu_s,
               psnr=float(torch.stack(per_frame).mean()), psnr_input=float(torch.stack(per_frame_input).mean()),
               psnr_by_frame=frame_means(per_frame), psnr_input_by_frame=frame_means(per_frame_input),
-              readout_psnr_by_frame=readout, bpp=sum(bpp) / len(bpp), rate_share=rate_share(run.history, cfg.rate_weight if cfg.ce_loss else 0.0), **epe,
+              readout_psnr_by_frame=readout, **{f"{k}_by_frame": v for k, v in gates.items()}, bpp=sum(bpp) / len(bpp), rate_share=rate_share(run.history, cfg.rate_weight if cfg.ce_loss else 0.0), **epe,
               **({"psnr_flow_windows": float(torch.stack(with_flow).mean()), "psnr_motion_average": float(torch.stack(per_frame_oracle).mean()),
                   "psnr_motion_average_by_frame": frame_means(per_frame_oracle)} if per_frame_oracle else {}))
 (out_dir / f"{tag}.json").write_text(json.dumps(dict(result=result, history=run.history, config=cfg.to_dict()), default=float))
