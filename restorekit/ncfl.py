@@ -42,6 +42,7 @@ class NCFLConfig(ModelConfig):
     temporal_features: bool = True # control: False feeds the U-Net zeros in place of the refined temporal features (no flow, no rate)
     bidirectional: bool = False # Table 8: add a backward recurrence whose features also enter the restoration U-Net
     state_image: str = "none" # not in the paper: "none" carries c_t only (§4.4); "input" also carries the restored frame ỹ_t (warped and compressed with c_t); "gated" as "input", and ỹ_t = g·(carried frame) + (1−g)·(x_t + r_t); "average" carries s_t = g·(carried frame) + (1−g)·x_t, a running average of the noisy frames; "mean" carries their running mean and its count n_t: s_t = (g·ñ·s̃ + x_t)/(g·ñ + 1)
+    output_base: str = "frame" # what the U-Net's residual is added to: "frame" (ỹ_t = x_t + r_t, the paper) or "carried" (ỹ_t = s_t + r_t, the updated running average; state_image average or mean)
     flow_source: str = "pyramid" # "pyramid": PyramidFlowNet (SPyNet-style, trained here) in the graph; or a classical estimator outside it
     in_channels: int = 3 # image channels
     channels: int = 32 # width C of the temporal features c_t (and of the U-Net's first level)
@@ -64,7 +65,7 @@ class NCFLConfig(ModelConfig):
     attention_channels: int = 16 # width of the feature-attention auto-encoder
 
     choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES),
-               "quant_mode": ("ste", "noise", "mixed"), "state_image": STATE_IMAGE_KINDS}
+               "quant_mode": ("ste", "noise", "mixed"), "state_image": STATE_IMAGE_KINDS, "output_base": ("frame", "carried")}
     renamed = {"flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -81,6 +82,8 @@ class NCFLConfig(ModelConfig):
         if not self.rate_weight >= 0: raise ConfigError(f"NCFLConfig.rate_weight: expected λ >= 0, got {self.rate_weight}")
         if self.bidirectional and self.state_image != "none":
             raise ConfigError(f"NCFLConfig.state_image: expected 'none' with bidirectional=True (the backward U-Net emits no frame), got {self.state_image!r}")
+        if self.output_base == "carried" and self.state_image not in ("average", "mean"):
+            raise ConfigError(f"NCFLConfig.output_base: 'carried' needs a running average of the frames (state_image 'average' or 'mean'), got state_image {self.state_image!r}")
 
     @property
     def state_channels(self) -> int:
@@ -229,10 +232,14 @@ class NCFL(nn.Module):
                 gate, carried = (torch.sigmoid(head[:, c:]), refined[:, -c:]) if mode in ("gated", "average") and has_past else (None, None)
                 if mode == "gated" and has_past: outputs[i] = gate * carried + (1 - gate) * outputs[i]    # ỹ_t = g·ỹ_carried + (1−g)·(x_t + r_t)
                 if mode in ("input", "gated"): state = torch.cat([features[i], outputs[i]], 1)
-                if mode == "average": state = torch.cat([features[i], gate * carried + (1 - gate) * frame if has_past else frame], 1)
+                if mode == "average":
+                    average = gate * carried + (1 - gate) * frame if has_past else frame
+                    state = torch.cat([features[i], average], 1)
                 if mode == "mean":                                      # n = g·ñ: the carried count, discounted where it does not fit
                     mean, count = refined[:, -c - 1:-1], torch.sigmoid(head[:, c:]) * refined[:, -1:].clamp(min=0)
-                    state = torch.cat([features[i], (count * mean + frame) / (count + 1), count + 1], 1)
+                    average = (count * mean + frame) / (count + 1)
+                    state = torch.cat([features[i], average, count + 1], 1)
+                if self.cfg.output_base == "carried": outputs[i] = average + head[:, :c]
             if keep: details[i] = info
         return features, outputs, bits, details
 
