@@ -23,11 +23,12 @@ from .quant import QUANT_KINDS, NeuralCompression
 from .warp import warp
 
 # %% auto #0
-__all__ = ['NCFL_TASKS', 'NCFLConfig', 'MVRefinement', 'FeatureAttention', 'RestorationUNet', 'NCFLOutput', 'NCFL', 'ncfl_loss',
-           'count_flops']
+__all__ = ['NCFL_TASKS', 'STATE_IMAGE_KINDS', 'NCFLConfig', 'MVRefinement', 'FeatureAttention', 'RestorationUNet', 'NCFLOutput',
+           'NCFL', 'ncfl_loss', 'count_flops']
 
 # %% ../nbs/52_ncfl.ipynb #1550baa9
 NCFL_TASKS = ("awgn", "derain", "dehaze", "real_compressed") # Table 7's columns (real_compressed: the carphone QP50/QP10 pair)
+STATE_IMAGE_KINDS = ("none", "input", "gated", "average", "mean") # what the recurrence carries besides c_t (see `NCFLConfig.state_image`)
 
 @dataclass
 class NCFLConfig(ModelConfig):
@@ -40,6 +41,8 @@ class NCFLConfig(ModelConfig):
     task: str = "awgn" # Table 7 column the model is trained for; picks the data, the network is the same
     temporal_features: bool = True # control: False feeds the U-Net zeros in place of the refined temporal features (no flow, no rate)
     bidirectional: bool = False # Table 8: add a backward recurrence whose features also enter the restoration U-Net
+    state_image: str = "none" # not in the paper: "none" carries c_t only (§4.4); "input" also carries the restored frame ỹ_t (warped and compressed with c_t); "gated" as "input", and ỹ_t = g·(carried frame) + (1−g)·(x_t + r_t); "average" carries s_t = g·(carried frame) + (1−g)·x_t, a running average of the noisy frames; "mean" carries their running mean and its count n_t: s_t = (g·ñ·s̃ + x_t)/(g·ñ + 1)
+    output_base: str = "frame" # what the U-Net's residual is added to: "frame" (ỹ_t = x_t + r_t, the paper) or "carried" (ỹ_t = s_t + r_t, the updated running average; state_image average or mean)
     flow_source: str = "pyramid" # "pyramid": PyramidFlowNet (SPyNet-style, trained here) in the graph; or a classical estimator outside it
     in_channels: int = 3 # image channels
     channels: int = 32 # width C of the temporal features c_t (and of the U-Net's first level)
@@ -62,7 +65,7 @@ class NCFLConfig(ModelConfig):
     attention_channels: int = 16 # width of the feature-attention auto-encoder
 
     choices = {"quantization": QUANT_KINDS, "task": NCFL_TASKS, "flow_source": ("pyramid", *CLASSICAL_FLOW_SOURCES),
-               "quant_mode": ("ste", "noise", "mixed")}
+               "quant_mode": ("ste", "noise", "mixed"), "state_image": STATE_IMAGE_KINDS, "output_base": ("frame", "carried")}
     renamed = {"flow": ("flow_source", FLOW_SOURCE_ALIASES)}
 
     def __post_init__(self):
@@ -77,6 +80,15 @@ class NCFLConfig(ModelConfig):
         if not self.sigma_step_ratio >= 0: raise ConfigError(f"NCFLConfig.sigma_step_ratio: expected a ratio >= 0, got {self.sigma_step_ratio}")
         if not self.fixed_step > 0: raise ConfigError(f"NCFLConfig.fixed_step: expected a step > 0, got {self.fixed_step}")
         if not self.rate_weight >= 0: raise ConfigError(f"NCFLConfig.rate_weight: expected λ >= 0, got {self.rate_weight}")
+        if self.bidirectional and self.state_image != "none":
+            raise ConfigError(f"NCFLConfig.state_image: expected 'none' with bidirectional=True (the backward U-Net emits no frame), got {self.state_image!r}")
+        if self.output_base == "carried" and self.state_image not in ("average", "mean"):
+            raise ConfigError(f"NCFLConfig.output_base: 'carried' needs a running average of the frames (state_image 'average' or 'mean'), got state_image {self.state_image!r}")
+
+    @property
+    def state_channels(self) -> int:
+        "Channels of the recurrent state: C, plus the image channels when it carries the restored frame."
+        return self.channels + (self.in_channels if self.state_image != "none" else 0) + (self.state_image == "mean")   # + the count n_t
 
 
 # %% ../nbs/52_ncfl.ipynb #0d4c328c
@@ -153,8 +165,8 @@ class _Refinement(nn.Module):
     def __init__(self, cfg: NCFLConfig):
         super().__init__()
         self.mvr = MVRefinement(cfg.mvr_channels) if cfg.mvr else None
-        self.attention = FeatureAttention(cfg.channels, cfg.in_channels, cfg.attention_channels) if cfg.feature_attention else None
-        self.compression = (NeuralCompression(cfg.channels, 0, cfg.latent_channels, cfg.channels, cfg.compression_downsample,
+        self.attention = FeatureAttention(cfg.state_channels, cfg.in_channels, cfg.attention_channels) if cfg.feature_attention else None
+        self.compression = (NeuralCompression(cfg.state_channels, 0, cfg.latent_channels, cfg.channels, cfg.compression_downsample,
                                               kind=cfg.quantization, fixed_step=cfg.fixed_step, mode=cfg.quant_mode,
                                               hyper_channels=cfg.hyper_channels, sigma_init=cfg.sigma_init, q_init=cfg.q_init,
                                               sigma_min=cfg.sigma_min, q_min=cfg.q_min, q_max=cfg.q_max or None,
@@ -183,7 +195,9 @@ class NCFL(nn.Module):
         c = cfg.channels
         self.flownet = PyramidFlowNet(cfg.flow_levels, cfg.in_channels) if cfg.flow_source == "pyramid" else None
         self.forward_refinement = _Refinement(cfg)
-        self.unet = RestorationUNet(cfg.in_channels + c * (2 if cfg.bidirectional else 1), c, cfg.in_channels)
+        self.unet = RestorationUNet(cfg.in_channels + cfg.state_channels + (c if cfg.bidirectional else 0), c,
+                                    cfg.in_channels + (cfg.state_image in ("gated", "average", "mean")))   # + the gate's logit
+        if cfg.state_image == "mean": nn.init.constant_(self.unet.head.bias[cfg.in_channels:], 2.0)   # g ≈ 0.88: start near a plain running mean
         self.backward_refinement = _Refinement(cfg) if cfg.bidirectional else None
         self.backward_unet = RestorationUNet(cfg.in_channels + c, c, 0) if cfg.bidirectional else None
         comp = self.forward_refinement.compression
@@ -202,15 +216,30 @@ class NCFL(nn.Module):
         bits, state, prev = clip.new_zeros(()), None, None
         for i in order:
             frame = clip[:, i]
-            if state is None or not self.cfg.temporal_features:
-                refined, frame_bits, info = clip.new_zeros(b, self.cfg.channels, h, w), None, None
+            has_past = state is not None and self.cfg.temporal_features
+            if not has_past:
+                refined, frame_bits, info = clip.new_zeros(b, self.cfg.state_channels, h, w), None, None
+                if self.cfg.state_image == "mean":                      # no past: the mean of zero frames, stood in for by x_t
+                    refined = torch.cat([refined[:, :self.cfg.channels], frame, refined[:, -1:]], 1)
             else:
                 refined, frame_bits, info = refinement(state, flows[:, min(i, prev)], frame, keep)
                 bits = bits + frame_bits
             inputs = [frame, refined] + ([extra[i]] if extra is not None else [])
-            state, residual = unet(torch.cat(inputs, 1))
-            features[i], prev = state, i
-            if residual is not None: outputs[i] = frame + residual
+            features[i], head = unet(torch.cat(inputs, 1))
+            state, prev = features[i], i
+            if head is not None:
+                outputs[i], mode = frame + head[:, :c], self.cfg.state_image
+                gate, carried = (torch.sigmoid(head[:, c:]), refined[:, -c:]) if mode in ("gated", "average") and has_past else (None, None)
+                if mode == "gated" and has_past: outputs[i] = gate * carried + (1 - gate) * outputs[i]    # ỹ_t = g·ỹ_carried + (1−g)·(x_t + r_t)
+                if mode in ("input", "gated"): state = torch.cat([features[i], outputs[i]], 1)
+                if mode == "average":
+                    average = gate * carried + (1 - gate) * frame if has_past else frame
+                    state = torch.cat([features[i], average], 1)
+                if mode == "mean":                                      # n = g·ñ: the carried count, discounted where it does not fit
+                    mean, count = refined[:, -c - 1:-1], torch.sigmoid(head[:, c:]) * refined[:, -1:].clamp(min=0)
+                    average = (count * mean + frame) / (count + 1)
+                    state = torch.cat([features[i], average, count + 1], 1)
+                if self.cfg.output_base == "carried": outputs[i] = average + head[:, :c]
             if keep: details[i] = info
         return features, outputs, bits, details
 

@@ -9,7 +9,7 @@ from restorekit.checkpoint import load_model
 
 V1 = Path(__file__).parent / "data" / "model_checkpoints_v1"
 KINDS = ["stbn", "s2svr", "jffra", "ncfl", "pwclite", "pyramid_flow"]
-ADDED_SINCE_V1 = {"ncfl": ["hyper_sigma_init", "q_max", "q_min", "rate_to_features", "sigma_min", "sigma_step_ratio", "temporal_features"], "s2svr": ["current_frame"], "jffra": ["flow_loss_masked", "flow_loss_target", "flow_loss_weight", "flow_lr_factor", "flow_pretrain_steps", "fusion", "per_frame_features", "position_bias", "refined_base", "train_inner_frames"]}  # config fields newer than the files: filled in with their defaults, which keep the old behaviour
+ADDED_SINCE_V1 = {"ncfl": ["hyper_sigma_init", "output_base", "q_max", "q_min", "rate_to_features", "sigma_min", "sigma_step_ratio", "state_image", "temporal_features"], "s2svr": ["current_frame"], "jffra": ["flow_loss_masked", "flow_loss_target", "flow_loss_weight", "flow_lr_factor", "flow_pretrain_steps", "fusion", "per_frame_features", "position_bias", "refined_base", "train_inner_frames"]}  # config fields newer than the files: filled in with their defaults, which keep the old behaviour
 
 
 @pytest.mark.parametrize("kind", KINDS)

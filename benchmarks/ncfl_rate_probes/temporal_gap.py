@@ -62,18 +62,65 @@ with torch.no_grad():
         if item.get("has_flow"):   # synthetic windows: average this row's own outputs along the exact motion
             per_frame_oracle.append(psnr(motion_average(restored, item["flow_bwd"], item["occ_bwd"]).clamp(0, 1), item["hq"], reduction="frame"))
             with_flow.append(per_frame[-1])
+def unet_io(clip):
+    "Per frame of one clip `(T, C, H, W)`: (the U-Net's input x_t ⊕ c̃_t, the features c_t it emits), from a forward hook."
+    captured = []
+    hook = model.unet.register_forward_hook(lambda module, args, out: captured.append((args[0][0], out[0][0], out[1][0])))
+    try: model(clip[None])
+    finally: hook.remove()
+    return captured
+C = model.cfg.channels
+READOUT_SOURCES = {"frame": lambda inp, feat: inp[:3],                      # the noisy frame x_t alone
+                   "temporal_input": lambda inp, feat: inp[3:],             # c̃_t: what step t receives from the past
+                   "state": lambda inp, feat: feat,                         # c_t: what step t passes on
+                   "state_and_frame": lambda inp, feat: torch.cat([feat, inp[:3]])}
+def readout_psnr(n_fit=32, size=1):
+    "PSNR per frame index of a least-squares affine read-out of the clean frame from size x size neighbourhoods (fit per frame index on n_fit training windows)."
+    def pixels(items):
+        out = {name: [[] for _ in range(n_frames)] for name in READOUT_SOURCES}
+        for item in items:
+            for t, (inp, feat, _) in enumerate(unet_io(item["lq"])):
+                for name, pick in READOUT_SOURCES.items():
+                    x = torch.nn.functional.unfold(pick(inp, feat).double()[None], size, padding=size // 2)[0]   # (k·size², H·W)
+                    out[name][t].append(torch.cat([x, torch.ones_like(x[:1])]).T)
+        return out
+    n_fit = min(n_fit, len(train_set))
+    fit, held = pixels(train_set[i] for i in range(n_fit)), pixels(eval_set)
+    targets_fit = [torch.cat([train_set[i]["hq"][t].double().flatten(1).T for i in range(n_fit)]) for t in range(n_frames)]
+    result = {}
+    for name in READOUT_SOURCES:
+        by_frame = []
+        for t in range(n_frames):
+            if name == "temporal_input" and t == 0: by_frame.append(None); continue
+            weights = torch.linalg.lstsq(torch.cat(fit[name][t]), targets_fit[t]).solution
+            scores = [psnr((x @ weights).T.reshape(item["hq"][t].shape).float().clamp(0, 1)[None], item["hq"][t][None])
+                      for x, item in zip(held[name][t], eval_set)]
+            by_frame.append(float(torch.stack(scores).mean()))
+        result[name] = by_frame
+    return result
+with torch.no_grad(): readout = {f"{k}x{k}": readout_psnr(size=k) for k in (1, 3)}   # 3x3: the image head's own footprint
+def gate_by_frame():
+    "Mean gate g_t per frame index over the held-out windows (state_image gated, average, mean), and the carried count ñ_t (mean)."
+    gates, counts = [[] for _ in range(n_frames)], [[] for _ in range(n_frames)]
+    for item in eval_set:
+        for t, (inp, _, head) in enumerate(unet_io(item["lq"])):
+            gates[t].append(torch.sigmoid(head[3:]).mean()); counts[t].append(inp[-1].mean())
+    return {"gate": [float(torch.stack(g).mean()) for g in gates[1:]],
+            **({"carried_count": [float(torch.stack(n).mean()) for n in counts[1:]]} if model.cfg.state_image == "mean" else {})}
+with torch.no_grad(): gates = gate_by_frame() if model.cfg.state_image in ("gated", "average", "mean") else {}
 def model_flows(clip):
     if not model.cfg.temporal_features: return {}
     flows = {"initial": model.estimate_flows(clip[None])[0][0]}
     if model.forward_refinement.mvr is not None: flows["refined"] = model.forward_refinement.mvr(flows["initial"])
     return flows
 with torch.no_grad(): epe = flow_errors(model_flows, eval_set)
+eval_cpu_s = time.process_time() - t - train_cpu_s
 frame_means = lambda rows: [float(v) for v in torch.stack(rows).mean(0)]
 tag = f"{row}-seed{seed}-" + "-".join(f"{k}{json.dumps(v, sort_keys=True, separators=(',', ':'))}" for k, v in sorted(cond.items())).replace('"', "")
-result = dict(row=row, seed=seed, condition=cond, code_version=code_version(), train_cpu_s=train_cpu_s, eval_cpu_s=time.process_time() - t - train_cpu_s,
+result = dict(row=row, seed=seed, condition=cond, code_version=code_version(), train_cpu_s=train_cpu_s, eval_cpu_s=eval_cpu_s,
               psnr=float(torch.stack(per_frame).mean()), psnr_input=float(torch.stack(per_frame_input).mean()),
               psnr_by_frame=frame_means(per_frame), psnr_input_by_frame=frame_means(per_frame_input),
-              bpp=sum(bpp) / len(bpp), rate_share=rate_share(run.history, cfg.rate_weight if cfg.ce_loss else 0.0), **epe,
+              readout_psnr_by_frame=readout, **{f"{k}_by_frame": v for k, v in gates.items()}, bpp=sum(bpp) / len(bpp), rate_share=rate_share(run.history, cfg.rate_weight if cfg.ce_loss else 0.0), **epe,
               **({"psnr_flow_windows": float(torch.stack(with_flow).mean()), "psnr_motion_average": float(torch.stack(per_frame_oracle).mean()),
                   "psnr_motion_average_by_frame": frame_means(per_frame_oracle)} if per_frame_oracle else {}))
 (out_dir / f"{tag}.json").write_text(json.dumps(dict(result=result, history=run.history, config=cfg.to_dict()), default=float))
