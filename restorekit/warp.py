@@ -24,7 +24,7 @@ def _base_grid(h: int, w: int, device, dtype) -> torch.Tensor:
     ys, xs = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype), indexing="ij")
     return torch.stack([xs, ys])[None]
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)   # sizes in use at once: a pyramid's levels, a model's scales; 2·H·W numbers each
 def _sampling_grid(h: int, w: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
     "Pixel coordinates `(1, H, W, 2)` (x, y last, as `grid_sample` reads them) and their scale `(w-1, h-1)`; made once per size."
     with torch.inference_mode(False):
