@@ -75,9 +75,11 @@ def _batch(task: str, knobs: dict, sources=("synthetic",), **kwargs) -> dict:
 
 
 def _optimiser_step(model: torch.nn.Module, loss_fn):
-    "A closure: zero the gradients, `loss_fn()`, backward, clip at 1.0, one Adam step."
+    """A closure: zero the gradients, `loss_fn()`, backward, clip at 1.0, one Adam step. The Adam is the one the
+    training loop builds (`restorekit.train.make_optimizer`) of the restorekit this process imports."""
+    from restorekit.train import TrainConfig, make_optimizer
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=1e-4)
+    opt = make_optimizer(params, TrainConfig(lr=1e-4))
     def step():
         opt.zero_grad(set_to_none=True)
         loss = loss_fn()

@@ -54,8 +54,10 @@ def _check_tensor(x, name: str, ranks: tuple, expected: str, channels, channel_d
             raise ShapeError(f"{name}: expected {expected} with C in {allowed}, got shape {tuple(x.shape)}")
     if x.numel() == 0:
         raise ShapeError(f"{name}: expected a non-empty tensor {expected}, got shape {tuple(x.shape)}")
-    if finite and not torch.isfinite(x).all():
-        raise ShapeError(f"{name}: contains NaN or infinite values; expected finite values {expected}")
+    if finite:
+        lo, hi = torch.aminmax(x.detach())  # one pass; NaN propagates into both, ±inf into one
+        if not -torch.inf < float(lo) <= float(hi) < torch.inf:
+            raise ShapeError(f"{name}: contains NaN or infinite values; expected finite values {expected}")
     return x
 
 def check_clip(clip, name: str = "clip", channels=3, batched: bool | None = None, finite: bool = True) -> torch.Tensor:

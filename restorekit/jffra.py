@@ -302,6 +302,13 @@ class JFFRBlock(nn.Module):
         if self.flow_head is not None: flow = refine_flow(self.flow_head, f_t, f_nbr, flow)
         return warp(f_nbr, flow), flow
 
+    def _keys_values(self, maps):
+        "`to_k` and `to_v` (1×1) of the maps concatenated on channels, as one matrix product over channels-last pixels: `(k, v)`, each `(B, C, H, W)`."
+        pixels = torch.cat([m.permute(0, 2, 3, 1) for m in maps], -1)          # (B, H, W, 3C)
+        weight = torch.cat([self.to_k.weight, self.to_v.weight]).flatten(1)     # (2C, 3C)
+        kv = F.linear(pixels, weight, torch.cat([self.to_k.bias, self.to_v.bias])).permute(0, 3, 1, 2)
+        return kv.chunk(2, 1)
+
     def forward(self, f_prev, f_t, f_next, flow_prev=None, flow_next=None):
         q = self.to_q(f_t)
         if self.alignment == "none":
@@ -317,8 +324,7 @@ class JFFRBlock(nn.Module):
             aligned, flows = self.align(f_t, both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
             al_prev, al_next = aligned.chunk(2)                                  # Eq. 5-7
             flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
-            stacked = torch.cat([al_prev, f_t, al_next], 1)                     # Eq. 8-9: f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
-            k, v = self.to_k(stacked), self.to_v(stacked)
+            k, v = self._keys_values([al_prev, f_t, al_next])                   # Eq. 8-9 on f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
         residual_of = (al_prev + f_t + al_next) / 3 if self.mean_residual and self.alignment in ("flow", "learnable_offset") else f_t
         bias = self.position_bias() if self.position_bias is not None else None
         refined = residual_of + window_attention(q, k, v, self.window_size, self.heads, bias)   # Eq. 10-11 (residual_of = f_t)

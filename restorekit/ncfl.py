@@ -110,6 +110,7 @@ class MVRefinement(nn.Module):
         self.decoder = nn.Sequential(_up(channels, channels), _act(), _up(channels, channels), _act(), _zero(_conv(channels, 2)))
 
     def forward(self, flow: torch.Tensor) -> torch.Tensor:
+        flow = flow.contiguous(memory_format=torch.channels_last)    # oneDNN's faster layout for these narrow (transposed) convolutions
         return flow + self.flow_scale * self.decoder(self.encoder(flow / self.flow_scale))
 
 # %% ../nbs/52_ncfl.ipynb #8c1efc32
@@ -125,7 +126,8 @@ class FeatureAttention(nn.Module):
 
     def attention(self, features: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
         "The scale map 2·sigmoid(a) in (0, 2), `(B, C, H, W)`."
-        return 2 * torch.sigmoid(self.decoder(self.encoder(torch.cat([features, frame], 1))))
+        x = torch.cat([features, frame], 1).contiguous(memory_format=torch.channels_last)   # see RestorationUNet.forward
+        return 2 * torch.sigmoid(self.decoder(self.encoder(x)))
 
     def forward(self, features: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
         return features * self.attention(features, frame)
@@ -148,7 +150,9 @@ class RestorationUNet(nn.Module):
         self.head = _conv(c, out_channels) if out_channels else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        s1 = self.level1(x); s2 = self.level2(s1); s3 = self.level3(s2)
+        # channels last: oneDNN runs these narrow convolutions, and the transposed ones most, faster that way (the layout then
+        # carries through every layer); same values up to float order
+        s1 = self.level1(x.contiguous(memory_format=torch.channels_last)); s2 = self.level2(s1); s3 = self.level3(s2)
         d2 = self.dec2(torch.cat([self.up3(s3), s2], 1))
         features = self.dec1(torch.cat([self.up2(d2), s1], 1))
         return features, (self.head(features) if self.head is not None else None)

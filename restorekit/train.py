@@ -135,10 +135,17 @@ def lr_factor(cfg: TrainConfig, # the schedule fields: schedule, lr, min_lr, war
 
 def make_optimizer(params, # an iterable of parameters, or of param-group dicts (a group may set its own "lr")
                    cfg: TrainConfig) -> torch.optim.Optimizer:
-    "The optimizer named by `cfg.optimizer` with `cfg`'s lr, betas, momentum and weight decay."
+    "The optimizer named by `cfg.optimizer` with `cfg`'s lr, betas, momentum and weight decay; Adam(W) fused where it can be."
     if cfg.optimizer == "sgd": return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     kind = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    return kind(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    params = [{**g, "params": _param_list(g["params"])} if isinstance(g, Mapping) else g for g in _param_list(params)]
+    tensors = [p for g in params for p in (g["params"] if isinstance(g, Mapping) else [g])]
+    fused = bool(tensors) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in tensors)
+    return kind(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=fused or None)
+
+def _param_list(params) -> list:
+    "A parameter (or group) iterable as a list; one tensor as a list of it."
+    return [params] if isinstance(params, torch.Tensor) else list(params)
 
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
     "A `LambdaLR` that applies `lr_factor(cfg, step)`; call `.step()` once after every optimizer step."

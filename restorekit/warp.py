@@ -5,6 +5,7 @@
 # %% ../nbs/02_warp.ipynb #ad978ff0
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -23,6 +24,12 @@ def _base_grid(h: int, w: int, device, dtype) -> torch.Tensor:
     ys, xs = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype), indexing="ij")
     return torch.stack([xs, ys])[None]
 
+@functools.lru_cache(maxsize=16)   # sizes in use at once: a pyramid's levels, a model's scales; 2·H·W numbers each
+def _sampling_grid(h: int, w: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    "Pixel coordinates `(1, H, W, 2)` (x, y last, as `grid_sample` reads them) and their scale `(w-1, h-1)`; made once per size."
+    with torch.inference_mode(False):
+        return _base_grid(h, w, device, dtype).permute(0, 2, 3, 1).contiguous(), torch.tensor([max(w - 1, 1), max(h - 1, 1)], device=device, dtype=dtype)
+
 def _check_pair(x, flow):
     check_frames(x, "x", finite=False); check_flow(flow, "flow", finite=False)
     if flow.shape[0] != x.shape[0] or flow.shape[-2:] != x.shape[-2:]:
@@ -37,12 +44,10 @@ def warp(x: torch.Tensor, # image or features to sample, `(B, C, H, W)`
     _check_pair(x, flow)
     if mode not in ("bilinear", "nearest"):
         raise ConfigError(f"mode: expected 'bilinear' or 'nearest', got {mode!r}")
-    h, w = x.shape[-2:]
-    pos = _base_grid(h, w, x.device, flow.dtype) + flow
-    # normalise to [-1, 1] with align_corners=True: -1 is the centre of the first pixel, +1 of the last
-    gx = 2 * pos[:, 0] / max(w - 1, 1) - 1
-    gy = 2 * pos[:, 1] / max(h - 1, 1) - 1
-    grid = torch.stack([gx, gy], dim=-1).to(x.dtype)
+    base, scale = _sampling_grid(*x.shape[-2:], x.device, flow.dtype)
+    # normalise to [-1, 1] with align_corners=True: -1 is the centre of the first pixel, +1 of the last;
+    # the flow's x and y are moved last (a view) so the four steps run once on the (B, H, W, 2) grid
+    grid = ((flow.permute(0, 2, 3, 1) + base) * 2 / scale - 1).to(x.dtype)
     return F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=True)
 
 class Warp(nn.Module):
