@@ -19,7 +19,7 @@ from .core import ConfigError, ModelConfig, ShapeError, check_clip, check_flow
 from .flownet import PyramidFlowNet
 from .kinds import ModelSpec, register_model_kind
 from .layers import CLASSICAL_FLOW_SOURCES, FLOW_SOURCE_ALIASES, ResidualBlock, flow_param_groups, neighbour_flows
-from .warp import warp
+from .warp import is_channels_last, warp, warp_groups
 
 # %% auto #0
 __all__ = ['STBNConfig', 'BSABlock', 'patch_unshuffle', 'patch_shuffle', 'SRFE', 'posterior_mean', 'posterior_mean_full', 'STBN',
@@ -91,6 +91,9 @@ def patch_unshuffle(x: torch.Tensor, # `(B, C, H, W)` with H, W multiples of `fa
     "Split each image into its f² phase sub-images (every f-th pixel from offset (a, b)), stacked along the batch."
     b, c, h, w = x.shape
     if h % factor or w % factor: raise ShapeError(f"x: expected H and W divisible by {factor}, got shape {tuple(x.shape)}")
+    if is_channels_last(x):   # (B, H, W, C) rows in memory: one copy into (B, f, f, h, w, C), channels-last out
+        pixels = x.permute(0, 2, 3, 1).view(b, h // factor, factor, w // factor, factor, c)
+        return pixels.permute(0, 2, 4, 1, 3, 5).reshape(b * factor * factor, h // factor, w // factor, c).permute(0, 3, 1, 2)
     return x.view(b, c, h // factor, factor, w // factor, factor).permute(0, 3, 5, 1, 2, 4).reshape(b * factor * factor, c, h // factor, w // factor)
 
 def patch_shuffle(x: torch.Tensor, # `(B·f², C, h, w)` from `patch_unshuffle`
@@ -99,6 +102,9 @@ def patch_shuffle(x: torch.Tensor, # `(B·f², C, h, w)` from `patch_unshuffle`
     "Inverse of `patch_unshuffle`: interleave the f² phase sub-images back into full-resolution images."
     bf, c, h, w = x.shape
     b = bf // (factor * factor)
+    if is_channels_last(x):
+        pixels = x.permute(0, 2, 3, 1).view(b, factor, factor, h, w, c)
+        return pixels.permute(0, 3, 1, 4, 2, 5).reshape(b, h * factor, w * factor, c).permute(0, 3, 1, 2)
     return x.view(b, factor, factor, c, h, w).permute(0, 3, 4, 1, 5, 2).reshape(b, c, h * factor, w * factor)
 
 class SRFE(nn.Module):
@@ -114,9 +120,9 @@ class SRFE(nn.Module):
 
     def forward(self, h_f, h_b):
         h, w = h_f.shape[-2:]; f = self.patch_size
-        pad = (0, (-w) % f, 0, (-h) % f)
-        pu = lambda z: patch_unshuffle(F.pad(z, pad), f)
-        low = self.blocks(F.leaky_relu(self.entry(torch.cat([pu(h_f), pu(h_b)], 1)), 0.1))
+        both = torch.cat([h_f, h_b], 1)
+        if h % f or w % f: both = F.pad(both, (0, (-w) % f, 0, (-h) % f))
+        low = self.blocks(F.leaky_relu(self.entry(patch_unshuffle(both, f)), 0.1))
         return patch_shuffle(low, f)[..., :h, :w]
 
 # %% ../nbs/41_stbn.ipynb #49490e88
@@ -174,6 +180,10 @@ def _scale_tril(raw: torch.Tensor, # `(B, T, C(C+1)/2, H, W)`: C log-variances (
     tril[:, :, rows, cols] = raw[:, :, c:] * math.exp(-3)
     return tril
 
+def _conv1x1(conv, x):
+    "A 1×1 `conv` of a channels-last `x` as a matrix product over its pixels: channels-last out, no layout conversion forward or backward."
+    return F.linear(x.permute(0, 2, 3, 1), conv.weight.flatten(1), conv.bias).permute(0, 3, 1, 2)
+
 class STBN(nn.Module):
     "Spatiotemporal blind-spot network: noisy clip `(B, T, C, H, W)` [+ flows] -> denoised clip `(B, T, C, H, W)`."
     def __init__(self, cfg: STBNConfig | None = None):
@@ -211,24 +221,65 @@ class STBN(nn.Module):
         if reveal is None: return features
         return features + F.leaky_relu(reveal(torch.cat([x, features], 1)), 0.1)
 
+    def _paired(self) -> dict:
+        "Both directions' weights side by side (forward first), so one grouped conv or one block-diagonal matrix product runs a step of both recurrences."
+        fwd, bwd, c, f = self.bsa_forward, self.bsa_backward, self.cfg.in_channels, self.cfg.channels
+        both = lambda get: torch.cat([get(fwd), get(bwd)])
+        masked = lambda m: m.entry.weight * m.entry.mask
+        def dilated(get_block): # a DilatedBlock of each direction: (conv weight, conv bias, 1×1 weight, 1×1 bias), the 1×1 block-diagonal
+            blocks = [get_block(m) for m in (fwd, bwd)]
+            return (torch.cat([k.conv.weight for k in blocks]), torch.cat([k.conv.bias for k in blocks]),
+                    torch.block_diag(*(k.mix.weight.flatten(1) for k in blocks)), torch.cat([k.mix.bias for k in blocks]))
+        def fuse_rows(m, d): # direction d's fuse reads its own (features, aligned) out of (features_f, features_b, aligned_f, aligned_b)
+            weight = m.fuse.weight.flatten(1)
+            parts = [weight.new_zeros(f, f)] * 4; parts[d], parts[2 + d] = weight[:, :f], weight[:, f:]
+            return torch.cat(parts, 1)
+        w = {"body": [dilated(lambda m: m.body[i]) for i in range(len(fwd.body))], "dilation": fwd.body[0].conv.dilation[0]}
+        if fwd.aggregate:
+            w["entry_x"] = (both(masked), both(lambda m: m.entry.bias))
+            w["entry_state"] = (both(lambda m: m.entry_aligned.weight), both(lambda m: m.entry_aligned.bias))
+            w["fuse"] = (torch.cat([fuse_rows(fwd, 0), fuse_rows(bwd, 1)]), both(lambda m: m.fuse.bias))
+            w["fuse_body"] = dilated(lambda m: m.fuse_body)
+        else:                # one masked conv reads (x_t, aligned): split by input block
+            w["entry_x"] = (both(lambda m: masked(m)[:, :c]), both(lambda m: m.entry.bias))
+            w["entry_state"] = (both(lambda m: masked(m)[:, c:]), None)
+        if self.cfg.visible_state:
+            reveals = (self.reveal_forward, self.reveal_backward)
+            w["reveal_x"] = (torch.cat([r.weight[:, :c] for r in reveals]), torch.cat([r.bias for r in reveals]))
+            w["reveal_state"] = torch.cat([r.weight[:, c:] for r in reveals])
+        return w
+
     def propagate(self, clip, flows_t_to_prev, flows_t_to_next) -> tuple[list, list]:
-        "Eq. 3: forward and backward blind features of every frame, two lists of T tensors `(B, F, H, W)`."
-        b, t, _, h, w = clip.shape
-        mode = self.cfg.warp_mode
-        reveal_f, reveal_b = (self.reveal_forward, self.reveal_backward) if self.cfg.visible_state else (None, None)
-        state = clip.new_zeros(b, self.cfg.channels, h, w)
-        forward_states = []
-        for i in range(t):
-            aligned = state if i == 0 else warp(state, flows_t_to_prev[:, i - 1], mode=mode)
-            features = self.bsa_forward(clip[:, i], aligned); forward_states.append(features)
-            state = self._hand_on(reveal_f, clip[:, i], features)
-        state = clip.new_zeros(b, self.cfg.channels, h, w)
-        backward_states = [None] * t
-        for i in reversed(range(t)):
-            aligned = state if i == t - 1 else warp(state, flows_t_to_next[:, i], mode=mode)
-            features = self.bsa_backward(clip[:, i], aligned); backward_states[i] = features
-            state = self._hand_on(reveal_b, clip[:, i], features)
-        return forward_states, backward_states
+        "Eq. 3: forward and backward blind features of every frame, two lists of T tensors `(B, F, H, W)` (views of channels-last maps)."
+        b, t, c, h, w = clip.shape
+        wts, f = self._paired(), self.cfg.channels
+        d, lrelu = wts["dilation"], lambda z: F.leaky_relu(z, 0.1)
+        linear = lambda z, weight, bias: F.linear(z.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)   # a 1×1 conv of a channels-last map
+        dilated = lambda z, conv_w, conv_b, mix_w, mix_b: z + linear(lrelu(F.conv2d(z, conv_w, conv_b, padding=d, dilation=d, groups=2)), mix_w, mix_b)
+        # step k runs frame k forward and frame t-1-k backward, channels (forward F, backward F); the convs of x_t alone run for all steps at once
+        pairs = torch.cat([clip, clip.flip(1)], 2).transpose(0, 1).flatten(0, 1).contiguous(memory_format=torch.channels_last)   # (T·B, 2C, H, W)
+        per_step = lambda z: [v.permute(0, 3, 1, 2) for v in z.permute(0, 2, 3, 1).view(-1, b, h, w, z.shape[1]).unbind(0)]
+        entry_x = per_step(F.conv2d(pairs, *wts["entry_x"], padding=1, groups=2))
+        reveal_x = per_step(F.conv2d(pairs[:(t - 1) * b], *wts["reveal_x"], padding=1, groups=2)) if "reveal_x" in wts and t > 1 else None
+        state, steps = None, []
+        for k in range(t):
+            entry_bias = wts["entry_state"][1]
+            if state is None:   # the zero state: a conv of it is its bias
+                aligned, z = None, entry_x[k] if entry_bias is None else entry_x[k] + entry_bias.view(1, -1, 1, 1)
+            else:
+                flows = torch.stack([flows_t_to_prev[:, k - 1], flows_t_to_next[:, t - 1 - k]], 1)
+                aligned = warp_groups(state, flows, mode=self.cfg.warp_mode)
+                z = entry_x[k] + F.conv2d(aligned, *wts["entry_state"], padding=1, groups=2)
+            z = lrelu(z)
+            for block in wts["body"]: z = dilated(z, *block)
+            if "fuse" in wts:
+                read = torch.cat([z, torch.zeros_like(z) if aligned is None else aligned], 1)
+                z = dilated(lrelu(linear(read, *wts["fuse"])), *wts["fuse_body"])
+            steps.append(z)
+            if k < t - 1:   # the state handed on (`_hand_on`); the last step's is never read
+                state = z if reveal_x is None else z + lrelu(F.conv2d(z, wts["reveal_state"], None, padding=1, groups=2) + reveal_x[k])
+        halves = [z.split(f, 1) for z in steps]
+        return [fwd for fwd, _ in halves], [bwd for _, bwd in reversed(halves)]
 
     def prior(self, clip: torch.Tensor, # noisy clip `(B, T, C, H, W)` in [0, 1]
               flows_t_to_prev: torch.Tensor | None = None, # `(B, T-1, 2, H, W)`, `[:, t-1]` = O_{t→t-1}; estimated if None
@@ -244,9 +295,10 @@ class STBN(nn.Module):
             flows_t_to_next = est_next if flows_t_to_next is None else flows_t_to_next
         forward_states, backward_states = self.propagate(clip, flows_t_to_prev, flows_t_to_next)
         b, t, c, h, w = clip.shape
-        h_f, h_b = torch.stack(forward_states, 1).flatten(0, 1), torch.stack(backward_states, 1).flatten(0, 1)
-        fused = self.srfe(h_f, h_b) if self.srfe is not None else F.leaky_relu(self.merge(torch.cat([h_f, h_b], 1)), 0.1)
-        out = self.head(fused).view(b, t, -1, h, w)
+        stack = lambda states: torch.stack([z.permute(0, 2, 3, 1) for z in states], 1).flatten(0, 1).permute(0, 3, 1, 2)   # (B·T, F, H, W), channels-last
+        h_f, h_b = stack(forward_states), stack(backward_states)
+        fused = self.srfe(h_f, h_b) if self.srfe is not None else F.leaky_relu(_conv1x1(self.merge, torch.cat([h_f, h_b], 1)), 0.1)
+        out = _conv1x1(self.head[2], self.head[1](_conv1x1(self.head[0], fused))).reshape(b, t, -1, h, w)
         if self.cfg.loss == "l2": return out + 0.5, None
         if self.cfg.loss == "nll_full": return out[:, :, :c] + 0.5, _scale_tril(out[:, :, c:], c)
         return out[:, :, :c] + 0.5, out[:, :, c:].clamp(-16, 4) - 6

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from .core import ConfigError, ShapeError, check_flow, check_frames
 
 # %% auto #0
-__all__ = ['warp', 'Warp', 'outside_mask', 'occlusion_mask', 'resize_flow', 'color_wheel', 'flow_to_color', 'noise_statistics']
+__all__ = ['warp', 'is_channels_last', 'warp_groups', 'Warp', 'outside_mask', 'occlusion_mask', 'resize_flow', 'color_wheel',
+           'flow_to_color', 'noise_statistics']
 
 # %% ../nbs/02_warp.ipynb #d99104e6
 def _base_grid(h: int, w: int, device, dtype) -> torch.Tensor:
@@ -48,7 +49,50 @@ def warp(x: torch.Tensor, # image or features to sample, `(B, C, H, W)`
     # normalise to [-1, 1] with align_corners=True: -1 is the centre of the first pixel, +1 of the last;
     # the flow's x and y are moved last (a view) so the four steps run once on the (B, H, W, 2) grid
     grid = ((flow.permute(0, 2, 3, 1) + base) * 2 / scale - 1).to(x.dtype)
+    if mode == "nearest" and padding_mode == "border" and is_channels_last(x): return _NearestRows.apply(x, grid[:, :, :, None])
     return F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=True)
+
+def is_channels_last(x: torch.Tensor) -> bool:
+    "True when `x` `(B, C, H, W)` is stored channels-last (and not also plainly contiguous)."
+    return not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+class _NearestRows(torch.autograd.Function):
+    """`grid_sample(·, 'nearest', 'border', align_corners=True)` of each of the G channel groups of a channels-last `x`
+    `(B, G·C, H, W)` on its own grid `(B, H, W, G, 2)`, as one gather of C-channel pixel rows: channels-last out and back,
+    bitwise grid_sample's values; the grid gets grid_sample's zero gradient."""
+    @staticmethod
+    def forward(ctx, x, grid):
+        b, gc, h, w = x.shape; g = grid.shape[3]
+        size = grid.new_tensor([w - 1, h - 1])
+        source = (((grid + 1) / 2) * size).clamp_min(0).minimum(size).round().long()   # grid_sample's unnormalise, border clip, round half to even
+        pixel = source[..., 1] * w + source[..., 0] + torch.arange(b, device=x.device).view(b, 1, 1, 1) * (h * w)
+        rows = (pixel * g + torch.arange(g, device=x.device)).flatten()                  # row of (pixel, group) in the (B·H·W·G, C) view
+        ctx.save_for_backward(rows); ctx.shape, ctx.grid_like = x.shape, (grid.shape, grid.dtype, grid.device)
+        return x.permute(0, 2, 3, 1).reshape(-1, gc // g).index_select(0, rows).view(b, h, w, gc).permute(0, 3, 1, 2)
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (rows,) = ctx.saved_tensors
+        b, gc, h, w = ctx.shape
+        pixels = grad.permute(0, 2, 3, 1).reshape(rows.numel(), -1)
+        summed = pixels.new_zeros(pixels.shape).index_add_(0, rows, pixels)
+        shape, dtype, device = ctx.grid_like
+        return summed.view(b, h, w, gc).permute(0, 3, 1, 2), torch.zeros(shape, dtype=dtype, device=device) if ctx.needs_input_grad[1] else None
+
+def warp_groups(x: torch.Tensor, # `(B, G·C, H, W)`: G groups of C channels
+                flows: torch.Tensor, # `(B, G, 2, H, W)`: flow g moves channel group g
+                mode: str = "bilinear", # "bilinear" or "nearest"
+                padding_mode: str = "border", # as `warp`
+               ) -> torch.Tensor: # `(B, G·C, H, W)`, group g = `warp(x_g, flows[:, g])`
+    "Backward-warp each channel group of `x` by its own flow; nearest on a channels-last `x`: one gather, channels-last out."
+    b, g = flows.shape[:2]
+    if x.shape[1] % g: raise ShapeError(f"x: expected channels divisible into {g} groups, got shape {tuple(x.shape)}")
+    if mode == "nearest" and padding_mode == "border" and is_channels_last(x):
+        for k in range(g): _check_pair(x, flows[:, k])
+        base, scale = _sampling_grid(*x.shape[-2:], x.device, flows.dtype)
+        grid = ((flows.permute(0, 3, 4, 1, 2) + base[:, :, :, None]) * 2 / scale - 1).to(x.dtype)   # (B, H, W, G, 2)
+        return _NearestRows.apply(x, grid)
+    return torch.cat([warp(part, flows[:, k], mode, padding_mode) for k, part in enumerate(x.chunk(g, 1))], 1)
 
 class Warp(nn.Module):
     "Module form of `warp`, for use inside `nn.Sequential` models."
