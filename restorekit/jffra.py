@@ -225,6 +225,37 @@ def window_reverse(tokens: torch.Tensor, # `(B·nWindows, ws², C)`
     b = tokens.shape[0] // (nh * nw); c = tokens.shape[-1]
     return tokens.reshape(b, nh, nw, ws, ws, c).permute(0, 5, 1, 3, 2, 4).reshape(b, c, h, w)
 
+def _subnormal_guard(dtype) -> tuple[float, float]:
+    "(scale 2^s, floor): probabilities are kept as softmax·2^s, their exponentials at least e^floor, so neither falls below the smallest normal number."
+    info = torch.finfo(dtype)
+    return 2.0 ** (math.frexp(info.max)[1] // 2), math.log(info.tiny) + 1
+
+class _BiasedAttention(torch.autograd.Function):
+    "`softmax(α·QKᵀ + bias)·V` for token sets `(n·heads, L, d)` and a bias `(heads, Lq, Lk)`, forward and backward, with the probabilities scaled by 2^s."
+    @staticmethod
+    def forward(ctx, q, k, v, bias, alpha):
+        heads = bias.shape[0]; scale, floor = _subnormal_guard(q.dtype)
+        scores = bias.expand(q.shape[0] // heads, -1, -1, -1).reshape(q.shape[0], *bias.shape[1:])   # a view when heads = 1
+        probs = torch.baddbmm(scores, q, k.transpose(1, 2), alpha=alpha)                # α·QKᵀ + bias in one batched product
+        probs.sub_(probs.amax(-1, keepdim=True)).clamp_(min=floor).exp_()
+        probs.mul_(scale / probs.sum(-1, keepdim=True))                                # 2^s · softmax
+        ctx.save_for_backward(q, k, v, probs); ctx.alpha, ctx.scale, ctx.heads = alpha, scale, heads
+        return torch.bmm(probs, v).mul_(1 / scale)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        q, k, v, probs = ctx.saved_tensors; alpha, scale = ctx.alpha, ctx.scale       # probs: 2^s · softmax
+        grad_out = grad_out.contiguous()
+        grad_v = torch.bmm(probs.transpose(1, 2), grad_out).mul_(1 / scale) if ctx.needs_input_grad[2] else None
+        grad_probs = torch.bmm(grad_out, v.transpose(1, 2))                             # dL/dA, A the softmax
+        mean = torch.linalg.vecdot(probs, grad_probs).unsqueeze(-1).mul_(1 / scale)     # Σ_j A_ij dL/dA_ij
+        grad_logits = grad_probs.sub_(mean).mul_(probs)                                 # 2^s · dL/dlogits
+        grad_q = torch.bmm(grad_logits, k).mul_(alpha / scale) if ctx.needs_input_grad[0] else None
+        grad_k = torch.bmm(grad_logits.transpose(1, 2), q).mul_(alpha / scale) if ctx.needs_input_grad[1] else None
+        grad_bias = grad_logits.unflatten(0, (-1, ctx.heads)).sum(0).mul_(1 / scale) if ctx.needs_input_grad[3] else None
+        return grad_q, grad_k, grad_v, grad_bias, None
+
 def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
                      k: torch.Tensor, # keys `(B, C, H, W)` or `(B, N, C, H, W)` (N frames' tokens per window)
                      v: torch.Tensor, # values, the shape of `k`
@@ -239,12 +270,10 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
     if bias is not None and tuple(bias.shape) != (heads, qt.shape[-2], kt.shape[-2]):
         raise ShapeError(f"bias: expected shape {(heads, qt.shape[-2], kt.shape[-2])} (heads, query tokens, key tokens), got {tuple(bias.shape)}")
     if bias is None: out = F.scaled_dot_product_attention(qt, kt, vt)
-    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out, faster,
-            # as one batched product that scales QKᵀ and adds the bias in the same call (heads on the batch axis)
+    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out
+            # (`_BiasedAttention`), faster, and with no subnormal numbers in its probabilities or gradients (heads on the batch axis)
         n, _, lq, dh = qt.shape; flat = lambda t: t.flatten(0, 1)
-        scores = bias.to(qt.dtype).expand(n, -1, -1, -1).reshape(n * heads, lq, -1)      # a view when heads = 1
-        logits = torch.baddbmm(scores, flat(qt), flat(kt).transpose(1, 2), alpha=dh ** -0.5)
-        out = torch.softmax(logits, -1).bmm(flat(vt)).unflatten(0, (n, heads))
+        out = _BiasedAttention.apply(flat(qt), flat(kt), flat(vt), bias.to(qt.dtype), dh ** -0.5).unflatten(0, (n, heads))
     return window_reverse(out.transpose(1, 2).reshape(out.shape[0], -1, c), window_size, h, w)
 
 class RelativePositionBias(nn.Module):
