@@ -182,9 +182,10 @@ class FlowHead(nn.Module):
             raise ShapeError(f"cv: expected the batch of f_warped ({f_warped.shape[0]}), got shape {tuple(cv.shape)}")
         k, c = cv.shape[1], f_ref.shape[1]; w = self.conv1.weight
         cl = lambda t: t.contiguous(memory_format=torch.channels_last)    # oneDNN runs these narrow convs faster channels-last
-        own = F.conv2d(torch.cat([cl(cv), cl(f_warped)], 1), torch.cat([w[:, :k], w[:, k + c:]], 1), None, padding=self.conv1.padding)
-        shared = F.conv2d(cl(f_ref), w[:, k:k + c], self.conv1.bias, padding=self.conv1.padding)   # f_t's part: once for its n neighbours
-        x = F.leaky_relu((own.unflatten(0, (n, -1)) + shared).flatten(0, 1), 0.1)
+        conv = lambda x, part, bias=None: F.conv2d(cl(x), w[:, part], bias, padding=self.conv1.padding)   # conv1 on one input block
+        own = conv(cv, slice(0, k)).add_(conv(f_warped, slice(k + c, None)))                  # two convolutions: no concatenated copy
+        shared = conv(f_ref, slice(k, k + c), self.conv1.bias)                                 # f_t's part: once for its n neighbours
+        x = F.leaky_relu(own.unflatten(0, (n, -1)).add_(shared).flatten(0, 1), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
 
 def _neighbours_per_reference(f_ref, f_nbr, name: str) -> int:
