@@ -185,7 +185,7 @@ class FlowHead(nn.Module):
         conv = lambda x, part, bias=None: F.conv2d(cl(x), w[:, part], bias, padding=self.conv1.padding)   # conv1 on one input block
         own = conv(cv, slice(0, k)).add_(conv(f_warped, slice(k + c, None)))                  # two convolutions: no concatenated copy
         shared = conv(f_ref, slice(k, k + c), self.conv1.bias)                                 # f_t's part: once for its n neighbours
-        x = F.leaky_relu(own.unflatten(0, (n, -1)).add_(shared).flatten(0, 1), 0.1)
+        x = F.leaky_relu((own.unflatten(0, (n, -1)) + shared).flatten(0, 1), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
 
 def _neighbours_per_reference(f_ref, f_nbr, name: str) -> int:
@@ -250,8 +250,8 @@ class _BiasedAttention(torch.autograd.Function):
         grad_out = grad_out.contiguous()
         grad_v = torch.bmm(probs.transpose(1, 2), grad_out).mul_(1 / scale) if ctx.needs_input_grad[2] else None
         grad_probs = torch.bmm(grad_out, v.transpose(1, 2))                             # dL/dA, A the softmax
-        mean = torch.linalg.vecdot(probs, grad_probs).unsqueeze(-1).mul_(1 / scale)     # Σ_j A_ij dL/dA_ij
-        grad_logits = grad_probs.sub_(mean).mul_(probs)                                 # 2^s · dL/dlogits
+        grad_logits = grad_probs.mul_(probs)                                            # 2^s · A ⊙ dL/dA
+        grad_logits.addcmul_(probs, grad_logits.sum(-1, keepdim=True), value=-1 / scale)   # 2^s · A ⊙ (dL/dA − Σ_j A_ij dL/dA_ij) = 2^s · dL/dlogits
         grad_q = torch.bmm(grad_logits, k).mul_(alpha / scale) if ctx.needs_input_grad[0] else None
         grad_k = torch.bmm(grad_logits.transpose(1, 2), q).mul_(alpha / scale) if ctx.needs_input_grad[1] else None
         grad_bias = grad_logits.unflatten(0, (-1, ctx.heads)).sum(0).mul_(1 / scale) if ctx.needs_input_grad[3] else None
