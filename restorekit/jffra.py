@@ -237,7 +237,8 @@ def _window_tokens(maps: list, # feature maps `(B, C_i, H, W)`, H and W multiple
 def _subnormal_guard(dtype) -> tuple[float, float]:
     "(scale 2^s, floor): probabilities are kept as softmax·2^s, their exponentials at least e^floor, so neither falls below the smallest normal number."
     info = torch.finfo(dtype)
-    return 2.0 ** (math.frexp(info.max)[1] // 2), math.log(info.tiny) + 1
+    if info.tiny > info.eps ** 4: return 1.0, -math.inf        # float16: its normal range ends too near its precision for a floor
+    return 2.0 ** (math.frexp(info.max)[1] // 2), math.log(info.tiny) + 1   # float32: 2^64, e^-86.3
 
 class _BiasedAttention(torch.autograd.Function):
     "`softmax(α·QKᵀ + bias)·V` for token sets `(n·heads, L, d)` and a bias `(heads, Lq, Lk)`, forward and backward, with the probabilities scaled by 2^s."
@@ -246,7 +247,7 @@ class _BiasedAttention(torch.autograd.Function):
         heads = bias.shape[0]; scale, floor = _subnormal_guard(q.dtype)
         scores = bias.expand(q.shape[0] // heads, -1, -1, -1).reshape(q.shape[0], *bias.shape[1:])   # a view when heads = 1
         probs = torch.baddbmm(scores, q, k.transpose(1, 2), alpha=alpha)                # α·QKᵀ + bias in one batched product
-        probs.sub_(probs.amax(-1, keepdim=True)).clamp_(min=floor).exp_()
+        probs.sub_(probs.amax(-1, keepdim=True)).clamp_(min=floor).exp_()            # e^floor ≈ 3·10⁻³⁸ in float32: nothing a sum near 1 sees
         probs.mul_(scale / probs.sum(-1, keepdim=True))                                # 2^s · softmax
         ctx.save_for_backward(q, k, v, probs); ctx.alpha, ctx.scale, ctx.heads = alpha, scale, heads
         return torch.bmm(probs, v).mul_(1 / scale)
