@@ -376,7 +376,6 @@ class JFFRBlock(nn.Module):
         refined = residual_of + window_reverse(attended, self.window_size, *f_t.shape[-2:])   # Eq. 11 (residual_of = f_t)
         return self.body(refined), flow_prev, flow_next
 
-
 # %% ../nbs/22_jffra.ipynb #8eb4d60e
 class JFFRA(nn.Module):
     "JFFRA: `lq (B, T, 3, H, W) -> restored (B, T, 3, s·H, s·W)`, each frame from its 3-frame window (alignment='none': itself)."
