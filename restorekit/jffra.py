@@ -182,8 +182,9 @@ class FlowHead(nn.Module):
             raise ShapeError(f"cv: expected the batch of f_warped ({f_warped.shape[0]}), got shape {tuple(cv.shape)}")
         k, c = cv.shape[1], f_ref.shape[1]; w = self.conv1.weight
         cl = lambda t: t.contiguous(memory_format=torch.channels_last)    # oneDNN runs these narrow convs faster channels-last
-        own = F.conv2d(torch.cat([cl(cv), cl(f_warped)], 1), torch.cat([w[:, :k], w[:, k + c:]], 1), None, padding=self.conv1.padding)
-        shared = F.conv2d(cl(f_ref), w[:, k:k + c], self.conv1.bias, padding=self.conv1.padding)   # f_t's part: once for its n neighbours
+        conv = lambda x, part, bias=None: F.conv2d(cl(x), w[:, part], bias, padding=self.conv1.padding)   # conv1 on one input block
+        own = conv(cv, slice(0, k)).add_(conv(f_warped, slice(k + c, None)))                  # two convolutions: no concatenated copy
+        shared = conv(f_ref, slice(k, k + c), self.conv1.bias)                                 # f_t's part: once for its n neighbours
         x = F.leaky_relu((own.unflatten(0, (n, -1)) + shared).flatten(0, 1), 0.1)
         return self.out(F.leaky_relu(self.conv2(x), 0.1))
 
@@ -225,6 +226,46 @@ def window_reverse(tokens: torch.Tensor, # `(B·nWindows, ws², C)`
     b = tokens.shape[0] // (nh * nw); c = tokens.shape[-1]
     return tokens.reshape(b, nh, nw, ws, ws, c).permute(0, 5, 1, 3, 2, 4).reshape(b, c, h, w)
 
+def _window_tokens(maps: list, # feature maps `(B, C_i, H, W)`, H and W multiples of `window_size`
+                   window_size: int, # window side ws
+                  ) -> torch.Tensor: # `(B·nWindows, ws², ΣC_i)`
+    "The maps cut into ws×ws windows of tokens, concatenated on channels in one copy: `window_partition` of their concatenation."
+    b, _, h, w = maps[0].shape; ws = window_size
+    windows = [m.reshape(b, m.shape[1], h // ws, ws, w // ws, ws).permute(0, 2, 4, 3, 5, 1) for m in maps]   # views (B, nH, nW, ws, ws, C_i)
+    return torch.cat(windows, -1).reshape(b * (h // ws) * (w // ws), ws * ws, -1)
+
+def _subnormal_guard(dtype) -> tuple[float, float]:
+    "(scale 2^s, floor): probabilities are kept as softmax·2^s, their exponentials at least e^floor, so neither falls below the smallest normal number."
+    info = torch.finfo(dtype)
+    if info.tiny > info.eps ** 4: return 1.0, -math.inf        # float16: its normal range ends too near its precision for a floor
+    return 2.0 ** (math.frexp(info.max)[1] // 2), math.log(info.tiny) + 1   # float32: 2^64, e^-86.3
+
+class _BiasedAttention(torch.autograd.Function):
+    "`softmax(α·QKᵀ + bias)·V` for token sets `(n·heads, L, d)` and a bias `(heads, Lq, Lk)`, forward and backward, with the probabilities scaled by 2^s."
+    @staticmethod
+    def forward(ctx, q, k, v, bias, alpha):
+        heads = bias.shape[0]; scale, floor = _subnormal_guard(q.dtype)
+        scores = bias.expand(q.shape[0] // heads, -1, -1, -1).reshape(q.shape[0], *bias.shape[1:])   # a view when heads = 1
+        probs = torch.baddbmm(scores, q, k.transpose(1, 2), alpha=alpha)                # α·QKᵀ + bias in one batched product
+        probs.sub_(probs.amax(-1, keepdim=True)).clamp_(min=floor).exp_()            # e^floor ≈ 3·10⁻³⁸ in float32: nothing a sum near 1 sees
+        probs.mul_(scale / probs.sum(-1, keepdim=True))                                # 2^s · softmax
+        ctx.save_for_backward(q, k, v, probs); ctx.alpha, ctx.scale, ctx.heads = alpha, scale, heads
+        return torch.bmm(probs, v).mul_(1 / scale)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        q, k, v, probs = ctx.saved_tensors; alpha, scale = ctx.alpha, ctx.scale       # probs: 2^s · softmax
+        grad_out = grad_out.contiguous()
+        grad_v = torch.bmm(probs.transpose(1, 2), grad_out).mul_(1 / scale) if ctx.needs_input_grad[2] else None
+        grad_probs = torch.bmm(grad_out, v.transpose(1, 2))                             # dL/dA, A the softmax
+        grad_logits = grad_probs.mul_(probs)                                            # 2^s · A ⊙ dL/dA
+        grad_logits.addcmul_(probs, grad_logits.sum(-1, keepdim=True), value=-1 / scale)   # 2^s · A ⊙ (dL/dA − Σ_j A_ij dL/dA_ij) = 2^s · dL/dlogits
+        grad_q = torch.bmm(grad_logits, k).mul_(alpha / scale) if ctx.needs_input_grad[0] else None
+        grad_k = torch.bmm(grad_logits.transpose(1, 2), q).mul_(alpha / scale) if ctx.needs_input_grad[1] else None
+        grad_bias = grad_logits.unflatten(0, (-1, ctx.heads)).sum(0).mul_(1 / scale) if ctx.needs_input_grad[3] else None
+        return grad_q, grad_k, grad_v, grad_bias, None
+
 def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
                      k: torch.Tensor, # keys `(B, C, H, W)` or `(B, N, C, H, W)` (N frames' tokens per window)
                      v: torch.Tensor, # values, the shape of `k`
@@ -234,18 +275,24 @@ def window_attention(q: torch.Tensor, # queries `(B, C, H, W)`
                     ) -> torch.Tensor: # `R = softmax(QKᵀ/√d + bias) V` per window, `(B, C, H, W)`
     "Scaled dot-product attention inside non-overlapping ws×ws windows (Eq. 8–10), with an optional logit bias."
     b, c, h, w = q.shape
-    split = lambda t: t.reshape(t.shape[0], t.shape[1], heads, c // heads).transpose(1, 2)   # (B·nW, heads, L, d)
-    qt, kt, vt = (split(window_partition(t, window_size)) for t in (q, k, v))
-    if bias is not None and tuple(bias.shape) != (heads, qt.shape[-2], kt.shape[-2]):
-        raise ShapeError(f"bias: expected shape {(heads, qt.shape[-2], kt.shape[-2])} (heads, query tokens, key tokens), got {tuple(bias.shape)}")
+    out = _token_attention(*(window_partition(t, window_size) for t in (q, k, v)), heads, bias)
+    return window_reverse(out, window_size, h, w)
+
+def _token_attention(q, k, v, # queries `(n, Lq, C)`, keys and values `(n, Lk, C)`: the tokens of n windows (any strides)
+                     heads: int = 1, bias: torch.Tensor | None = None, # as `window_attention`'s
+                    ) -> torch.Tensor: # `(n, Lq, C)`
+    "`window_attention` on tokens: softmax(QKᵀ/√d + bias)·V per window and head."
+    n, lq, c = q.shape
+    split = lambda t: t.unflatten(-1, (heads, c // heads)).transpose(1, 2)              # (n, heads, L, d)
+    qt, kt, vt = split(q), split(k), split(v)
+    if bias is not None and tuple(bias.shape) != (heads, lq, kt.shape[-2]):
+        raise ShapeError(f"bias: expected shape {(heads, lq, kt.shape[-2])} (heads, query tokens, key tokens), got {tuple(bias.shape)}")
     if bias is None: out = F.scaled_dot_product_attention(qt, kt, vt)
-    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out, faster,
-            # as one batched product that scales QKᵀ and adds the bias in the same call (heads on the batch axis)
-        n, _, lq, dh = qt.shape; flat = lambda t: t.flatten(0, 1)
-        scores = bias.to(qt.dtype).expand(n, -1, -1, -1).reshape(n * heads, lq, -1)      # a view when heads = 1
-        logits = torch.baddbmm(scores, flat(qt), flat(kt).transpose(1, 2), alpha=dh ** -0.5)
-        out = torch.softmax(logits, -1).bmm(flat(vt)).unflatten(0, (n, heads))
-    return window_reverse(out.transpose(1, 2).reshape(out.shape[0], -1, c), window_size, h, w)
+    else:   # with a bias, SDPA takes its unfused path on CPU, which also scans the logits for fully masked rows: spelled out
+            # (`_BiasedAttention`), faster, and with no subnormal numbers in its probabilities or gradients (heads on the batch axis)
+        flat = lambda t: t.flatten(0, 1)
+        out = _BiasedAttention.apply(flat(qt), flat(kt), flat(vt), bias.to(q.dtype), (c // heads) ** -0.5).unflatten(0, (n, heads))
+    return out.transpose(1, 2).reshape(n, lq, c)
 
 class RelativePositionBias(nn.Module):
     "A learned logit bias per head, key frame and relative offset inside a ws×ws window: `() -> (heads, ws², frames·ws²)`."
@@ -302,32 +349,31 @@ class JFFRBlock(nn.Module):
         if self.flow_head is not None: flow = refine_flow(self.flow_head, f_t, f_nbr, flow)
         return warp(f_nbr, flow), flow
 
-    def _keys_values(self, maps):
-        "`to_k` and `to_v` (1×1) of the maps concatenated on channels, as one matrix product over channels-last pixels: `(k, v)`, each `(B, C, H, W)`."
-        pixels = torch.cat([m.permute(0, 2, 3, 1) for m in maps], -1)          # (B, H, W, 3C)
-        weight = torch.cat([self.to_k.weight, self.to_v.weight]).flatten(1)     # (2C, 3C)
-        kv = F.linear(pixels, weight, torch.cat([self.to_k.bias, self.to_v.bias])).permute(0, 3, 1, 2)
-        return kv.chunk(2, 1)
+    def _queries_keys_values(self, tokens):
+        "`to_q` of f_t's and `to_k`, `to_v` of all tokens `(n, L, 3C)` of f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1} (1×1 convolutions), as one matrix product: `(q, k, v)`, each `(n, L, C)`."
+        c = self.to_q.out_channels
+        weight = torch.cat([F.pad(self.to_q.weight.flatten(1), (c, c)), self.to_k.weight.flatten(1), self.to_v.weight.flatten(1)])   # (3C, 3C), q reads f_t only
+        return F.linear(tokens, weight, torch.cat([self.to_q.bias, self.to_k.bias, self.to_v.bias])).split(c, -1)
 
     def forward(self, f_prev, f_t, f_next, flow_prev=None, flow_next=None):
-        q = self.to_q(f_t)
-        if self.alignment == "none":
-            k, v = self.to_k(f_t), self.to_v(f_t)                                 # self-attention of frame t: no neighbour
-            flow_prev = flow_next = None
-        elif self.alignment == "mutual_attention":
-            frames = torch.stack([f_prev, f_t, f_next], 1)                       # (B, 3, C, H, W): tokens of all three frames
-            k = self.to_k(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
-            v = self.to_v(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
-            flow_prev = flow_next = None                                         # no flow is used or passed on
-        else:
-            both = lambda a, b: torch.cat([a, b], 0)                             # both neighbours as one batch of 2B
-            aligned, flows = self.align(f_t, both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
-            al_prev, al_next = aligned.chunk(2)                                  # Eq. 5-7
-            flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
-            k, v = self._keys_values([al_prev, f_t, al_next])                   # Eq. 8-9 on f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}
-        residual_of = (al_prev + f_t + al_next) / 3 if self.mean_residual and self.alignment in ("flow", "learnable_offset") else f_t
         bias = self.position_bias() if self.position_bias is not None else None
-        refined = residual_of + window_attention(q, k, v, self.window_size, self.heads, bias)   # Eq. 10-11 (residual_of = f_t)
+        if self.alignment in ("none", "mutual_attention"):
+            q = self.to_q(f_t)
+            if self.alignment == "none": k, v = self.to_k(f_t), self.to_v(f_t)   # self-attention of frame t: no neighbour
+            else:
+                frames = torch.stack([f_prev, f_t, f_next], 1)                   # (B, 3, C, H, W): tokens of all three frames
+                k = self.to_k(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
+                v = self.to_v(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
+            flow_prev = flow_next = None                                         # no flow is used or passed on
+            return self.body(f_t + window_attention(q, k, v, self.window_size, self.heads, bias)), flow_prev, flow_next   # Eq. 10-11
+        both = lambda a, b: torch.cat([a, b], 0)                                 # both neighbours as one batch of 2B
+        aligned, flows = self.align(f_t, both(f_prev, f_next), None if flow_prev is None else both(flow_prev, flow_next))
+        al_prev, al_next = aligned.chunk(2)                                      # Eq. 5-7
+        flow_prev, flow_next = flows.chunk(2) if flows is not None else (None, None)
+        tokens = _window_tokens([al_prev, f_t, al_next], self.window_size)       # f̃_{t-1} ⊕ f_t ⊕ f̃_{t+1}, window by window
+        attended = _token_attention(*self._queries_keys_values(tokens), self.heads, bias)   # Eq. 8-10
+        residual_of = (al_prev + f_t + al_next) / 3 if self.mean_residual else f_t
+        refined = residual_of + window_reverse(attended, self.window_size, *f_t.shape[-2:])   # Eq. 11 (residual_of = f_t)
         return self.body(refined), flow_prev, flow_next
 
 # %% ../nbs/22_jffra.ipynb #8eb4d60e
