@@ -51,8 +51,12 @@ def frames_to_gray_uint8(frames: torch.Tensor, # `(B, 3, H, W)` RGB in [0, 1]
 class _OpenCVFlow(FlowEstimator):
     "Shared batching for OpenCV estimators; subclasses implement `_calc(gray_ref, gray_other) -> (H, W, 2)`."
     def _estimate(self, frames_ref, frames_other):
+        import cv2
         refs, others = frames_to_gray_uint8(frames_ref), frames_to_gray_uint8(frames_other)
-        flows = np.stack([self._calc(r, o) for r, o in zip(refs, others)])
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(torch.get_num_threads())   # OpenCV's pool ignores torch's thread count (and OMP_NUM_THREADS); the flows are the same
+        try: flows = np.stack([self._calc(r, o) for r, o in zip(refs, others)])
+        finally: cv2.setNumThreads(threads)
         return torch.from_numpy(flows).permute(0, 3, 1, 2).to(device=frames_ref.device, dtype=frames_ref.dtype)
 
 # %% ../nbs/06_flow.ipynb #0ad5fcb5

@@ -94,7 +94,7 @@ class NCFLConfig(ModelConfig):
 # %% ../nbs/52_ncfl.ipynb #0d4c328c
 def _conv(a: int, b: int, stride: int = 1) -> nn.Conv2d: return nn.Conv2d(a, b, 3, stride, 1)
 def _up(a: int, b: int) -> nn.ConvTranspose2d: return nn.ConvTranspose2d(a, b, 4, 2, 1)
-def _act() -> nn.LeakyReLU: return nn.LeakyReLU(0.1)
+def _act() -> nn.LeakyReLU: return nn.LeakyReLU(0.1, inplace=True)   # in place: it always follows a (transposed) convolution, whose backward needs its input, not its output
 
 def _zero(layer: nn.Module) -> nn.Module:
     nn.init.zeros_(layer.weight); nn.init.zeros_(layer.bias); return layer
@@ -180,7 +180,8 @@ class _Refinement(nn.Module):
 
     def forward(self, features_prev, flow, frame, keep: bool):
         refined_flow = self.mvr(flow) if self.mvr is not None else flow
-        aligned = warp(features_prev, refined_flow)
+        aligned = warp(features_prev, refined_flow).contiguous(memory_format=torch.channels_last)   # grid_sample returns the default
+        # layout; channels last, FA's concatenation, its product and the compression module all stay channels last (as the U-Net)
         attended = self.attention(aligned, frame) if self.attention is not None else aligned
         if self.compression is None:
             out, bits = attended, attended.new_zeros(())
@@ -219,10 +220,11 @@ class NCFL(nn.Module):
         features, outputs, details = [None] * t, [None] * t, [None] * t
         bits, state, prev = clip.new_zeros(()), None, None
         for i in order:
-            frame = clip[:, i]
+            frame = clip[:, i].contiguous(memory_format=torch.channels_last)   # so the concatenations below are channels last: a
+            # mixed pair concatenates to the default layout, which the first convolution then copies back
             has_past = state is not None and self.cfg.temporal_features
             if not has_past:
-                refined, frame_bits, info = clip.new_zeros(b, self.cfg.state_channels, h, w), None, None
+                refined, frame_bits, info = clip.new_zeros(b, h, w, self.cfg.state_channels).permute(0, 3, 1, 2), None, None   # zeros, channels last
                 if self.cfg.state_image == "mean":                      # no past: the mean of zero frames, stood in for by x_t
                     refined = torch.cat([refined[:, :self.cfg.channels], frame, refined[:, -1:]], 1)
             else:

@@ -248,7 +248,7 @@ class NeuralCompression(nn.Module):
         self.sigma_step_ratio = float(sigma_step_ratio)
         self.kind, self.fixed_step, self.mode, self.rate_to_source = kind, fixed_step, mode, rate_to_source
         self.factor = 2 ** (downsample + (hyper_downsample if kind != "none" else 0))
-        act = lambda: nn.LeakyReLU(0.1)
+        act = lambda: nn.LeakyReLU(0.1, inplace=True)   # in place: every one follows a (transposed) convolution, whose backward needs its input only
         enc, ch = [], channels
         for _ in range(downsample):
             enc += [nn.Conv2d(ch, hidden, 5, stride=2, padding=2), act()]; ch = hidden
