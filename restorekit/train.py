@@ -24,7 +24,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
-from .core import CheckpointError, ConfigError, RestoreKitError, atomic_write_bytes, code_version, seed_everything
+from .core import CheckpointError, ConfigError, RestoreKitError, atomic_write_bytes, code_version, retain_freed_memory, seed_everything
 from .guard import OptionError, load_failure
 from .layers import evaluation_mode, unwrap_model
 
@@ -362,6 +362,7 @@ def train(model: torch.nn.Module, # the model; moved to cfg.device and trained i
     if not isinstance(cfg, TrainConfig): raise ConfigError(f"cfg: expected a TrainConfig, got {type(cfg).__name__}")
     t0 = time.perf_counter()
     device = torch.device(cfg.device)
+    if device.type == "cpu": retain_freed_memory()   # a step's large buffers reuse freed heap instead of fresh zero-filled pages (as the CLI does)
     rank, world = init_distributed("nccl" if device.type == "cuda" else "gloo")
     if device.type == "cuda" and world > 1 and device.index is None: device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
     model.to(device).train()
