@@ -64,7 +64,7 @@ def _check_pair(f_ref, f_nbr):
 
 # %% ../nbs/20_costvol.ipynb #f0a2243b
 _TILE = 8   # pixels per row tile (at least 2d is used): the products are (k·tile × C)·(C × (tile + 2d)), k = 2d + 1
-_CHUNK = 1 << 20   # bytes of tile products per batched product: the products and the backward's banded gradient stay in cache
+_CHUNK = 1 << 21   # bytes of tile products per batched product: the products and the backward's banded gradient stay in cache
 
 def _geometry(shape, radius: int):
     "Tile width T, tile columns per image, rows per column strip (H + 4d) and tiles n = B · columns · rows."
