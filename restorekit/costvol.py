@@ -63,44 +63,56 @@ def _check_pair(f_ref, f_nbr):
         raise ShapeError(f"f_nbr: expected dtype {f_ref.dtype} on {f_ref.device} like f_ref, got {f_nbr.dtype} on {f_nbr.device}")
 
 # %% ../nbs/20_costvol.ipynb #f0a2243b
-_TILE = 8   # pixels per row tile (at least 2d is used): the products are (tile × C)·(C × (tile + 2d))
+_TILE = 8   # pixels per row tile (at least 2d is used): the products are (k·tile × C)·(C × (tile + 2d)), k = 2d + 1
+_CHUNK = 1 << 21   # bytes of tile products per batched product: the products and the backward's banded gradient stay in cache
 
 def _geometry(shape, radius: int):
-    "Tile width, tiles per padded row, row stride S (tiles · tile ≥ W + 2d) and rows per image H + 2d."
-    tile = max(_TILE, 2 * radius); tiles = -(-(shape[3] + 2 * radius) // tile)
-    return tile, tiles, tiles * tile, shape[2] + 2 * radius
+    "Tile width T, tile columns per image, rows per column strip (H + 4d) and tiles n = B · columns · rows."
+    tile = max(_TILE, 2 * radius); tiles = -(-shape[3] // tile); rows = shape[2] + 4 * radius
+    return tile, tiles, rows, shape[0] * tiles * rows
 
 def _layout(x):
     "The memory format `x` is laid out in: channels last, or the default."
     return torch.channels_last if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
 
-def _channels_last_rows(x):
-    "`x` `(B, C, H, W)` as `(B, H, W, C)`: a view of channels-last input, else one `(C, H·W)` transpose per image (PyTorch's blocked 2D transpose beats a 4D permuted copy)."
-    if _layout(x) == torch.channels_last: return x.permute(0, 2, 3, 1)
-    b, c, h, w = x.shape
-    return torch.stack([image.reshape(c, h * w).t().contiguous() for image in x]).view(b, h, w, c)
-
-def _padded_rows(x, radius: int, offset: int, scale: float = 1.0):
-    "`scale · x` (`(B, C, H, W)`) placed `offset` rows and columns into zeroed `(H+2d, S)` images, channels last, flat: `(B·(H+2d)·S + tail, C)`."
-    b, c, h, w = x.shape; _, _, stride, rows = _geometry(x.shape, radius)
-    buf = x.new_zeros(b * rows * stride + 2 * radius * (stride + 1), c)   # the tail holds the last tiles' overhang
-    torch.mul(_channels_last_rows(x), scale, out=buf[:b * rows * stride].view(b, rows, stride, c)[:, offset:offset + h, offset:offset + w])
+def _column_tiles(x, radius: int, row: int, width: int, scale: float = 1.0):
+    """`scale · x` (`(B, C, H, W)`) cut into zero-padded column strips of `(rows, width, C)` tiles, channels last:
+    `(B · tiles · rows + 2d, width, C)`. Image row y is strip row `row + y`; column j of tile m is image column
+    m·T + j − (width − T)/2, so neighbouring tiles of width T + 2d share 2d columns."""
+    b, c, h, w = x.shape; tile, tiles, rows, n = _geometry(x.shape, radius); left = (width - tile) // 2
+    buf = x.new_zeros(n + 2 * radius, width, c); strips = buf[:n].view(b, tiles, rows, width, c)
+    pixels = x.permute(0, 2, 3, 1)
+    for m in range(tiles):
+        lo, hi = max(0, m * tile - left), min(w, m * tile - left + width)
+        torch.mul(pixels[:, :, lo:hi], scale, out=strips[:, m, row:row + h, lo - m * tile + left:hi - m * tile + left])
     return buf
 
-def _tiles(buf, tile: int, count: int, width: int, start: int):
-    "`count` row tiles `(count, width, C)` of a flat channels-last buffer; tile m covers positions `start + m·tile …` (a view)."
-    c = buf.shape[1]
-    return buf.as_strided((count, width, c), (tile * c, c, 1), buf.storage_offset() + start * c)
+def _stacks(buf, k: int):
+    "Each tile of a column strip with the k − 1 tiles below it, `(n, k·T, C)`: overlapping views."
+    n, tile, c = buf.shape[0] - (k - 1), buf.shape[1], buf.shape[2]
+    return buf.as_strided((n, k * tile, c), (tile * c, c, 1), buf.storage_offset())
 
-def _band_and_pixels(products, cv_rows, radius: int):
-    "Pairs of views that match the 2d+1 diagonals `products[m, s, s + j]` of `(n, tile, tile + 2d)` tile products with `cv_rows[b, j, y, x]`."
-    b, k, h, w = cv_rows.shape; tile, tiles, _, rows = _geometry(cv_rows.shape, radius); width = tile + 2 * radius
-    band = products.as_strided((b, rows, tiles, tile, k), (rows * tiles * tile * width, tiles * tile * width, tile * width, width + 1, 1))
-    band = band[:, :h].permute(0, 4, 1, 2, 3)                                          # (B, 2d+1, H, tiles, tile)
-    whole = w // tile; *outer, step = cv_rows.stride()
-    split = cv_rows.as_strided((b, k, h, whole, tile), (*outer, tile * step, step), cv_rows.storage_offset())
-    pairs = [(band[..., :whole, :], split)]
-    if w % tile: pairs.append((band[..., whole, :w % tile], cv_rows[..., whole * tile:]))
+def _chunks(shape, radius: int):
+    "(b0, b1, m0, m1): whole images b0…b1−1, or tile columns m0…m1−1 of one image, whose products fill about `_CHUNK` bytes."
+    b = shape[0]; tile, tiles, rows, _ = _geometry(shape, radius); k = 2 * radius + 1
+    columns = max(1, _CHUNK // (rows * k * tile * (tile + 2 * radius) * 4))
+    if columns >= tiles:
+        images = columns // tiles
+        return [(b0, min(b, b0 + images), 0, tiles) for b0 in range(0, b, images)]
+    return [(b0, b0 + 1, m0, min(tiles, m0 + columns)) for b0 in range(b) for m0 in range(0, tiles, columns)]
+
+def _band_and_pixels(products, cv, radius: int):
+    """Pairs of views that match the diagonals of the tile products with the cost volume `cv` `(B', k², H, W')` of
+    their images and columns: `products[t, (2d − i)·T + s, s + j]` of the neighbour's tile t = (b, m, y + i) is
+    `cv[b, i·k + j, y, m·T + s]`."""
+    b, _, h, w = cv.shape; k = 2 * radius + 1; tile, tiles, rows, _ = _geometry(cv.shape, radius); width = tile + 2 * radius
+    size = k * tile * width
+    band = products.as_strided((b, tiles, h, k, tile, k), (tiles * rows * size, rows * size, size, size - tile * width, width + 1, 1),
+                               products.storage_offset() + 2 * radius * tile * width)   # (B', tiles, H, i, s, j)
+    pixels = cv.permute(0, 2, 3, 1)                                                      # (B', H, W', k²)
+    whole = w // tile
+    pairs = [(band[:, :whole], pixels[:, :, :whole * tile].unflatten(2, (whole, tile)).unflatten(-1, (k, k)).permute(0, 2, 1, 4, 3, 5))]
+    if w % tile: pairs.append((band[:, whole, :, :, :w % tile], pixels[:, :, whole * tile:].unflatten(-1, (k, k)).permute(0, 1, 3, 2, 4)))
     return pairs
 
 class _CostVolume(torch.autograd.Function):
@@ -108,42 +120,55 @@ class _CostVolume(torch.autograd.Function):
     @staticmethod
     def forward(ctx, f_ref, f_nbr, radius):
         b, c, h, w = f_ref.shape; d = radius; k = 2 * d + 1
-        tile, tiles, stride, rows = _geometry(f_ref.shape, d); n = b * rows * tiles
-        ref, nbr = _padded_rows(f_ref, d, 0, 1 / c), _padded_rows(f_nbr, d, d)        # 1/C folded into the reference
+        tile, tiles, rows, n = _geometry(f_ref.shape, d); width = tile + 2 * d
+        ref = _column_tiles(f_ref, d, 2 * d, tile, 1 / c)                             # 1/C folded into the reference; row y at strip row y + 2d
+        nbr = _column_tiles(f_nbr, d, d, width)                                        # row y at strip row y + d
         ctx.save_for_backward(ref, nbr); ctx.radius, ctx.shape, ctx.layouts = radius, f_ref.shape, (_layout(f_ref), _layout(f_nbr))
-        ref_tiles = _tiles(ref, tile, n, tile, 0)
         out = torch.empty(b, k * k, h, w, dtype=f_ref.dtype, device=f_ref.device, memory_format=_layout(f_ref))   # laid out like f_ref
-        products = f_ref.new_empty(n, tile, tile + 2 * d)
-        for i in range(k):                                                             # i = v + d, one displacement row
-            torch.bmm(ref_tiles, _tiles(nbr, tile, n, tile + 2 * d, i * stride).transpose(1, 2), out=products)
-            for band, pixels in _band_and_pixels(products, out[:, i * k:(i + 1) * k], d): pixels.copy_(band)
+        chunks = _chunks(f_ref.shape, d); stacks = _stacks(ref, k)
+        products = f_ref.new_empty(max(_span(ch, tiles, rows) for ch in chunks), k * tile, width)
+        for b0, b1, m0, m1 in chunks:                                                  # neighbour tile t against the reference tiles t … t + 2d of its strip
+            t0, t1 = _tile_range(b0, b1, m0, m1, tiles, rows); part = products[:t1 - t0]
+            torch.bmm(stacks[t0:t1], nbr[t0:t1].transpose(1, 2), out=part)
+            for band, pixels in _band_and_pixels(part, out[b0:b1, :, :, m0 * tile:m1 * tile], d): pixels.copy_(band)
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        ref, nbr = ctx.saved_tensors; d = ctx.radius                                   # the padded inputs of the forward, ref holding f_ref / C
+        ref, nbr = ctx.saved_tensors; d = ctx.radius                                   # the strips of the forward, ref holding f_ref / C
         b, c, h, w = ctx.shape; k = 2 * d + 1
-        tile, tiles, stride, rows = _geometry(ctx.shape, d); n = b * rows * tiles; width = tile + 2 * d
+        tile, tiles, rows, n = _geometry(ctx.shape, d); width = tile + 2 * d
         need_ref, need_nbr = ctx.needs_input_grad[:2]
-        banded = ref.new_zeros(n, tile, width)                                         # g on the diagonals, zero elsewhere
-        if need_ref: grad_ref = ref.new_zeros(n, tile, c)
-        if need_nbr: ref_tiles, shifted = _tiles(ref, tile, n, tile, 0), ref.new_zeros(n + (k - 1) * tiles, width, c)
-        for i in range(k):
-            for band, pixels in _band_and_pixels(banded, grad_out[:, i * k:(i + 1) * k], d): band.copy_(pixels)
-            if need_ref: grad_ref.baddbmm_(banded, _tiles(nbr, tile, n, width, i * stride))
-            if need_nbr: shifted[i * tiles:i * tiles + n].baddbmm_(banded.transpose(1, 2), ref_tiles)   # row i's partner of tile m is tile m + i·tiles
-        image = lambda flat, at: flat[:b * rows * stride].view(b, rows, stride, c)[:, at:at + h, at:at + w].permute(0, 3, 1, 2)
+        chunks = _chunks(ctx.shape, d); stacks = _stacks(ref, k)
+        banded = ref.new_zeros(max(_span(ch, tiles, rows) for ch in chunks), k * tile, width)   # g on the diagonals, zero elsewhere (the same places in every chunk)
+        if need_ref: grad_ref = ref.new_zeros(n + 2 * d, tile, c)
+        if need_nbr: padded = ref.new_zeros(b, h, tiles * tile + 2 * d, c)             # the neighbour's gradient, columns shifted by d
+        for b0, b1, m0, m1 in chunks:
+            t0, t1 = _tile_range(b0, b1, m0, m1, tiles, rows); part = banded[:t1 - t0]
+            if m1 * tile > w: part.view(b1 - b0, m1 - m0, rows, k * tile, width)[:, -1].zero_()   # a partial last tile: no other chunk's numbers off its band
+            for band, pixels in _band_and_pixels(part, grad_out[b0:b1, :, :, m0 * tile:m1 * tile], d): band.copy_(pixels)
+            if need_ref:                                                               # reference tile t + i gets block i of tile t's product
+                for i in range(k): grad_ref[t0 + i:t1 + i].baddbmm_(part[:, i * tile:(i + 1) * tile], nbr[t0:t1])
+            if need_nbr:                                                               # tiles overlap by 2d ≤ T: their first T columns, then their last 2d
+                tiles_grad = torch.bmm(part.transpose(1, 2), stacks[t0:t1]).view(b1 - b0, m1 - m0, rows, width, c)[:, :, d:d + h].transpose(1, 2)
+                cols = padded[b0:b1, :, m0 * tile:m1 * tile + 2 * d]
+                cols[:, :, :(m1 - m0) * tile].unflatten(2, (m1 - m0, tile)).add_(tiles_grad[..., :tile, :])
+                cols.as_strided((b1 - b0, h, m1 - m0, 2 * d, c), (*cols.stride()[:2], tile * c, c, 1), cols.storage_offset() + tile * c).add_(tiles_grad[..., tile:, :])
         grad_f_ref = grad_f_nbr = None
         if need_ref:
+            image = grad_ref[:n].view(b, tiles, rows, tile, c)[:, :, 2 * d:2 * d + h].transpose(1, 2).reshape(b, h, tiles * tile, c)[:, :, :w]
             grad_f_ref = torch.empty(ctx.shape, dtype=ref.dtype, device=ref.device, memory_format=ctx.layouts[0])
-            torch.mul(image(grad_ref.view(-1, c), 0), 1 / c, out=grad_f_ref)
-        if need_nbr:                                                                   # tiles overlap by 2d ≤ T: their first T rows, then their last 2d
-            grad_nbr, count = torch.zeros_like(nbr), n + (k - 1) * tiles
-            _tiles(grad_nbr, tile, count, tile, 0).copy_(shifted[:, :tile])
-            _tiles(grad_nbr, tile, count, 2 * d, tile).add_(shifted[:, tile:])
-            grad_f_nbr = image(grad_nbr, d).contiguous(memory_format=ctx.layouts[1])
+            torch.mul(image.permute(0, 3, 1, 2), 1 / c, out=grad_f_ref)
+        if need_nbr: grad_f_nbr = padded[:, :, d:d + w].permute(0, 3, 1, 2).contiguous(memory_format=ctx.layouts[1])
         return grad_f_ref, grad_f_nbr, None
+
+def _tile_range(b0, b1, m0, m1, tiles, rows):
+    "The tiles t0 … t1−1 of images b0 … b1−1 (all columns) or of columns m0 … m1−1 of image b0."
+    return (b0 * tiles + m0) * rows, ((b1 - 1) * tiles + m1) * rows
+
+def _span(chunk, tiles, rows):
+    t0, t1 = _tile_range(*chunk, tiles, rows); return t1 - t0
 
 def cost_volume(f_ref: torch.Tensor, # reference features f_t, `(B, C, H, W)`
                 f_nbr: torch.Tensor, # neighbour features, already warped onto f_ref's grid (Eq. 2), `(B, C, H, W)`
